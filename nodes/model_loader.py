@@ -1,0 +1,227 @@
+"""CoCo_ModelLoader and CoCo_ConvertCheckpoint: CoCo/BAGEL checkpoints from ComfyUI/models/coco/.
+
+Two layouts are listed in the ``checkpoint`` dropdown:
+
+* ``<name>/``: an official folder (ema.safetensors, llm_config.json, vit_config.json, tokenizer
+  files), as downloaded from huggingface.co/ByteDance-Seed/BAGEL-7B-MoT (or the CoCo weights);
+* ``<name>.safetensors``: a single file written by CoCo_ConvertCheckpoint (fp8 or bf16 weights,
+  configs and tokenizer in its metadata).
+
+Loading streams tensor by tensor into the final dtype (see ``models/bagel/loader.py``), so peak
+RAM is about the size of the loaded model.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+
+from comfy_api.latest import io
+
+from .common import CoCoError, register_model_folders
+
+LOADER_ID = "CoCo_ModelLoader"
+CONVERT_ID = "CoCo_ConvertCheckpoint"
+FOLDER_KEY = "coco"
+WEIGHT_DTYPES = ["fp8_e4m3fn", "bf16"]
+EMPTY = "(no checkpoint in models/coco)"
+FOLDER_MARKERS = ("ema.safetensors", "llm_config.json")
+COCO_MODEL = io.Custom("COCO_MODEL")
+
+DOWNLOAD_FIX = ("put the official folder from huggingface.co/ByteDance-Seed/BAGEL-7B-MoT (or the CoCo weights: "
+                "ema.safetensors, llm_config.json, vit_config.json, tokenizer.json, vocab.json, merges.txt, "
+                "tokenizer_config.json) into ComfyUI/models/coco/<name>/, then press R in the UI to refresh.")
+
+
+def list_checkpoints() -> list[str]:
+    """Folders holding ema.safetensors or llm_config.json as "<name>/", plus the other
+    .safetensors files (converted single files). Files inside a listed folder are not listed."""
+    import folder_paths
+
+    if FOLDER_KEY not in folder_paths.folder_names_and_paths:
+        register_model_folders()
+    names = [n.replace("\\", "/") for n in folder_paths.get_filename_list(FOLDER_KEY)]
+    folders = set()
+    for n in names:
+        d, base = posixpath.split(n)
+        if d and base in FOLDER_MARKERS:
+            folders.add(d)
+    files = []
+    for n in names:
+        if not n.lower().endswith(".safetensors"):
+            continue
+        d = posixpath.dirname(n)
+        if any(d == f or d.startswith(f + "/") for f in folders):
+            continue
+        files.append(n)
+    out = sorted(f + "/" for f in folders) + sorted(files)
+    return out or [EMPTY]
+
+
+def resolve_checkpoint(name: str, node: str) -> str:
+    import folder_paths
+
+    if FOLDER_KEY not in folder_paths.folder_names_and_paths:
+        register_model_folders()
+    if not name or name == EMPTY:
+        raise CoCoError(node, "no CoCo checkpoint was found in ComfyUI/models/coco/.", DOWNLOAD_FIX)
+    rel = name.rstrip("/")
+    for base in folder_paths.get_folder_paths(FOLDER_KEY):
+        base = os.path.abspath(base)
+        p = os.path.abspath(os.path.join(base, rel))
+        if os.path.commonpath([base, p]) != base:
+            continue  # never leave the model folder
+        if (name.endswith("/") and os.path.isdir(p)) or (not name.endswith("/") and os.path.isfile(p)):
+            return p
+    raise CoCoError(node, f"the checkpoint '{name}' is not in ComfyUI/models/coco/ (any more).",
+                    "pick another entry, or press R in the UI to refresh the list. " + DOWNLOAD_FIX)
+
+
+def _checkpoint_error(node: str, e) -> CoCoError:
+    return CoCoError(node, f"{e.path}: {e.problem}", e.fix)
+
+
+def _progress(node_id_total: int):
+    import comfy.model_management as mm
+    import comfy.utils
+
+    bar = comfy.utils.ProgressBar(node_id_total)
+
+    def cb(i, n):
+        mm.throw_exception_if_processing_interrupted()
+        bar.update_absolute(i, n)
+    return cb
+
+
+def _weights_file(path: str) -> str:
+    return os.path.join(path, "ema.safetensors") if os.path.isdir(path) else path
+
+
+class ModelLoader(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=LOADER_ID,
+            display_name="CoCo Model Loader",
+            category="CoCo/loaders",
+            description=(
+                "Loads a CoCo / BAGEL-7B-MoT checkpoint from ComfyUI/models/coco/ into ComfyUI's model manager. "
+                "fp8 stores the large Linear weights in float8_e4m3fn (about 15 GB instead of 29 GB) and computes "
+                "in bf16; ComfyUI moves layers to the GPU as memory allows."
+            ),
+            inputs=[
+                io.Combo.Input(
+                    "checkpoint", options=list_checkpoints(),
+                    tooltip="A folder '<name>/' in ComfyUI/models/coco/ with the official files (ema.safetensors, "
+                            "llm_config.json, vit_config.json, tokenizer files from "
+                            "huggingface.co/ByteDance-Seed/BAGEL-7B-MoT or the CoCo weights), or a single "
+                            ".safetensors made by CoCo_ConvertCheckpoint (loads faster, half the disk space).",
+                ),
+                io.Combo.Input(
+                    "weight_dtype", options=WEIGHT_DTYPES, default="fp8_e4m3fn",
+                    tooltip="Storage dtype of the large Linear weights. fp8_e4m3fn: half the memory of bf16, small "
+                            "quality loss. bf16: the original precision (about 29 GB). Norms, embeddings and "
+                            "position tables always stay bf16.",
+                ),
+            ],
+            outputs=[COCO_MODEL.Output("model", display_name="model",
+                                       tooltip="The loaded CoCo model for the CoCo generation nodes.")],
+        )
+
+    @classmethod
+    def fingerprint_inputs(cls, checkpoint, weight_dtype):
+        # Reload when the file on disk changes (re-download, re-convert).
+        try:
+            st = os.stat(_weights_file(resolve_checkpoint(checkpoint, LOADER_ID)))
+            return f"{checkpoint}|{weight_dtype}|{st.st_size}|{st.st_mtime_ns}"
+        except Exception:
+            return f"{checkpoint}|{weight_dtype}"
+
+    @classmethod
+    def execute(cls, checkpoint: str, weight_dtype: str) -> io.NodeOutput:
+        from ..models.bagel.loader import CheckpointError, load_coco
+
+        if weight_dtype not in WEIGHT_DTYPES:
+            raise CoCoError(LOADER_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {WEIGHT_DTYPES}.")
+        path = resolve_checkpoint(checkpoint, LOADER_ID)
+        t0 = time.perf_counter()
+        try:
+            model = load_coco(path, weight_dtype, progress=_progress(1))
+        except CheckpointError as e:
+            raise _checkpoint_error(LOADER_ID, e) from e
+        text = f"{checkpoint}: loaded with {weight_dtype} weights in {time.perf_counter() - t0:.1f} s"
+        return io.NodeOutput(model, ui={"text": [text]})
+
+
+class ConvertCheckpoint(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=CONVERT_ID,
+            display_name="CoCo Convert Checkpoint",
+            category="CoCo/loaders",
+            description=(
+                "Writes an official CoCo/BAGEL folder as one .safetensors file in ComfyUI/models/coco/ (fp8: about "
+                "15 GB instead of 29 GB), with the configs and tokenizer inside. Streams tensor by tensor, so it "
+                "needs little RAM. Run it once, then pick the new file in CoCo_ModelLoader."
+            ),
+            inputs=[
+                io.Combo.Input(
+                    "source", options=list_checkpoints(),
+                    tooltip="The official folder '<name>/' in ComfyUI/models/coco/ (ema.safetensors, "
+                            "llm_config.json, vit_config.json, tokenizer files).",
+                ),
+                io.Combo.Input(
+                    "weight_dtype", options=WEIGHT_DTYPES, default="fp8_e4m3fn",
+                    tooltip="Storage dtype of the large Linear weights in the new file. fp8_e4m3fn halves the size; "
+                            "the rest stays bf16.",
+                ),
+                io.String.Input(
+                    "output_name", default="", multiline=False,
+                    tooltip="File name for the result in ComfyUI/models/coco/ ('.safetensors' is added). Empty: "
+                            "'<source>_<weight_dtype>.safetensors'.",
+                ),
+                io.Boolean.Input(
+                    "overwrite", default=False,
+                    tooltip="Replace an existing file of that name. Off: an existing file is an error.",
+                ),
+            ],
+            outputs=[io.String.Output("checkpoint", display_name="checkpoint",
+                                      tooltip="The name of the written file as CoCo_ModelLoader lists it.")],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def execute(cls, source: str, weight_dtype: str, output_name: str = "", overwrite: bool = False) -> io.NodeOutput:
+        import folder_paths
+
+        from ..models.bagel.convert import convert_checkpoint
+        from ..models.bagel.loader import CheckpointError
+
+        if weight_dtype not in WEIGHT_DTYPES:
+            raise CoCoError(CONVERT_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {WEIGHT_DTYPES}.")
+        src = resolve_checkpoint(source, CONVERT_ID)
+        name = (output_name or "").strip()
+        if not name:
+            name = f"{os.path.basename(os.path.normpath(src)).rsplit('.', 1)[0]}_{weight_dtype}"
+        if name.lower().endswith(".safetensors"):
+            name = name[: -len(".safetensors")]
+        if not name or any(c in name for c in "/\\:") or name.startswith("."):
+            raise CoCoError(CONVERT_ID, f"output_name '{output_name}' is not a plain file name.",
+                            "use letters, digits, '-', '_' and '.', without folders.")
+        out_dir = folder_paths.get_folder_paths(FOLDER_KEY)[0]
+        os.makedirs(out_dir, exist_ok=True)
+        out = os.path.join(out_dir, name + ".safetensors")
+        t0 = time.perf_counter()
+        try:
+            convert_checkpoint(src, out, weight_dtype, overwrite=bool(overwrite), progress=_progress(1))
+        except CheckpointError as e:
+            raise _checkpoint_error(CONVERT_ID, e) from e
+        rel = name + ".safetensors"
+        text = (f"wrote models/coco/{rel} ({os.path.getsize(out) / 1e9:.2f} GB, {weight_dtype}) in "
+                f"{time.perf_counter() - t0:.1f} s")
+        return io.NodeOutput(rel, ui={"text": [text]})
+
+
+NODES = [ModelLoader, ConvertCheckpoint]

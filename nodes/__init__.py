@@ -20,6 +20,8 @@ log = logging.getLogger("ComfyUI-CoCo")
 NODE_MODULES = (
     "code_editor",
     "sandbox_render",
+    "model_loader",
+    "codegen",
 )
 # Modules that register HTTP routes on the running server.
 ROUTE_MODULES: tuple[str, ...] = ()

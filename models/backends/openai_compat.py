@@ -1,0 +1,584 @@
+"""Backend for OpenAI-compatible chat servers (OpenAI, Ollama, LM Studio, vLLM, llama.cpp server,
+OpenRouter...), standard library only.
+
+* ``base_url`` is validated (http/https, a host, no credentials, no query/fragment) and normalised
+  to end in ``/v1``.
+* ``GET {base_url}/models`` lists the served models; an unknown model name is an error that lists
+  the available ones.
+* ``POST {base_url}/chat/completions`` with ``stream: true``; the server-sent events are read in a
+  helper thread so the caller can check for interruption between events (and while the server is
+  silent) and close the connection at once.
+* The API key is read at request time, only from an environment variable (its *name* is
+  configured) or from a local key file; it is never stored on the object, never put in an error
+  message and never logged.
+"""
+
+from __future__ import annotations
+
+import configparser
+import http.client
+import ipaddress
+import json
+import logging
+import os
+import queue
+import re
+import socket
+import ssl
+import threading
+import urllib.parse
+from typing import Optional
+
+from ..codegen.backend import (BackendError, GenerationParams, OnToken, ShouldStop, StreamEmitter, as_messages,
+                               check_stop)
+
+log = logging.getLogger("ComfyUI-CoCo")
+
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*API_KEY$", re.IGNORECASE)
+_MAX_ERROR_TEXT = 400
+_POLL_S = 0.1
+
+
+# ---- URL and key handling ----------------------------------------------------------------------
+
+
+def normalize_base_url(url: str) -> str:
+    """Validate ``url`` and return it ending in ``/v1`` (no trailing slash).
+
+    >>> normalize_base_url("http://127.0.0.1:11434")
+    'http://127.0.0.1:11434/v1'
+    """
+    raw = (url or "").strip()
+    if not raw:
+        raise BackendError("base_url is empty: give the server address, e.g. http://127.0.0.1:11434/v1 (Ollama).")
+    parts = urllib.parse.urlsplit(raw)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise BackendError(f"base_url must start with http:// or https:// (got {parts.scheme or 'no scheme'!r}).")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise BackendError("base_url must not contain a user name or password: put the key in an environment "
+                           "variable or a key file instead (anything in base_url ends up in shared workflows).")
+    if parts.query or parts.fragment:
+        raise BackendError("base_url must not contain a query (?...) or fragment (#...).")
+    if not parts.hostname:
+        raise BackendError(f"base_url has no host name: {raw!r}.")
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise BackendError(f"base_url has an invalid port: {raw!r}.") from e
+    path = re.sub(r"/+", "/", parts.path).rstrip("/")
+    for tail in ("/chat/completions", "/completions", "/models"):
+        if path.endswith(tail):  # someone pasted an endpoint URL
+            path = path[: -len(tail)]
+    if not path.endswith("/v1"):
+        path += "/v1"
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host + (f":{port}" if port is not None else "")
+    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
+
+
+def is_loopback(base_url: str) -> bool:
+    host = urllib.parse.urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_env_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        return DEFAULT_KEY_ENV
+    if not _ENV_NAME_RE.match(name):
+        raise BackendError(
+            f"api_key_env must be the NAME of an environment variable ending in API_KEY (e.g. OPENAI_API_KEY), "
+            f"got {name[:40]!r}. Put the key itself in that variable, never in the workflow. (Names are limited "
+            "to *API_KEY so that a shared workflow cannot make this node send other secrets to a server.)")
+    return name
+
+
+def _user_dir() -> Optional[str]:
+    try:
+        import folder_paths
+
+        return folder_paths.get_user_directory()
+    except Exception:
+        return None
+
+
+def resolve_key_file(path: str) -> str:
+    p = os.path.expanduser((path or "").strip())
+    if not os.path.isabs(p):
+        base = _user_dir() or os.getcwd()
+        p = os.path.join(base, p)
+    return os.path.abspath(p)
+
+
+def _key_candidates(base_url: str) -> list[str]:
+    parts = urllib.parse.urlsplit(base_url)
+    host = parts.hostname or ""
+    return [base_url, base_url.rsplit("/v1", 1)[0], parts.netloc, host]
+
+
+def read_key_file(path: str, base_url: str) -> Optional[str]:
+    """The key for ``base_url`` from a JSON or INI file.
+
+    JSON: ``{"api_key": "..."}``, or keys per server ``{"keys": {"api.openai.com": "...",
+    "http://10.0.0.5:8000/v1": "..."}}`` (matched by full base_url, URL without /v1, host:port,
+    host; ``"api_key"`` is the fallback). INI: a section named like one of those with
+    ``api_key = ...``, else ``[default]`` / ``[DEFAULT]``.
+    """
+    full = resolve_key_file(path)
+    if not os.path.isfile(full):
+        raise BackendError(f"api_key_file {full!r} does not exist. Create it (JSON: {{\"api_key\": \"...\"}}) "
+                           "or clear api_key_file to use the environment variable.")
+    if os.path.getsize(full) > 65536:
+        raise BackendError(f"api_key_file {full!r} is too large to be a key file.")
+    with open(full, "r", encoding="utf-8-sig") as f:
+        text = f.read()
+    cands = _key_candidates(base_url)
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise BackendError(f"api_key_file {full!r} is not valid JSON (line {e.lineno}).") from None
+        if not isinstance(data, dict):
+            raise BackendError(f"api_key_file {full!r} must hold a JSON object.")
+        per = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+        for c in cands:
+            v = per.get(c)
+            if isinstance(v, str) and v.strip():
+                return v.strip()
+        v = data.get("api_key")
+        return v.strip() if isinstance(v, str) and v.strip() else None
+    cp = configparser.ConfigParser(interpolation=None)
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        raise BackendError(f"api_key_file {full!r} is neither JSON nor INI.") from None
+    for section in [*cands, "default"]:
+        if cp.has_section(section) and cp.get(section, "api_key", fallback="").strip():
+            return cp.get(section, "api_key").strip()
+    v = cp.defaults().get("api_key", "").strip()
+    return v or None
+
+
+def redact(text: str, key: Optional[str]) -> str:
+    if key:
+        text = text.replace(key, "***")
+    return re.sub(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}", r"\1-***", text)
+
+
+# ---- the backend -------------------------------------------------------------------------------
+
+
+class OpenAICompatBackend:
+    """A COCO_LLM backed by an OpenAI-compatible HTTP server."""
+
+    prompt_style = "chat"
+
+    def __init__(self, base_url: str, model: str = "", api_key_env: str = DEFAULT_KEY_ENV,
+                 api_key_file: str = "", timeout: float = 120.0, send_top_k: bool = False):
+        self.base_url = normalize_base_url(base_url)
+        self.model = (model or "").strip()
+        self.api_key_env = check_env_name(api_key_env)
+        self.api_key_file = (api_key_file or "").strip()
+        if timeout <= 0:
+            raise BackendError("timeout must be > 0 seconds.")
+        self.timeout = float(timeout)
+        self.send_top_k = send_top_k
+        self._parts = urllib.parse.urlsplit(self.base_url)
+
+    def __repr__(self) -> str:  # never the key
+        return f"OpenAICompatBackend({self.base_url!r}, model={self.model!r}, key from {self.key_source()})"
+
+    def describe(self) -> str:
+        return f"{self.model or '(model not chosen)'} at {self.base_url}"
+
+    # -- key
+
+    def key_source(self) -> str:
+        if self.api_key_file:
+            return f"key file {resolve_key_file(self.api_key_file)}"
+        return f"environment variable {self.api_key_env}"
+
+    def _api_key(self) -> Optional[str]:
+        if self.api_key_file:
+            return read_key_file(self.api_key_file, self.base_url)
+        v = os.environ.get(self.api_key_env, "").strip()
+        return v or None
+
+    def _key_hint(self, have_key: bool) -> str:
+        where = self.key_source()
+        if not have_key:
+            return (f"no API key was sent: {where} is empty or not set. Set it in the environment ComfyUI "
+                    "starts from (or fill the key file), then restart ComfyUI.")
+        return f"the API key from {where} was rejected: check that it is valid for {self.base_url}."
+
+    # -- HTTP
+
+    def _connect(self) -> http.client.HTTPConnection:
+        host, port = self._parts.hostname, self._parts.port
+        if self._parts.scheme == "https":
+            return http.client.HTTPSConnection(host, port, timeout=self.timeout,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(host, port, timeout=self.timeout)
+
+    def _where(self) -> str:
+        return f"{self._parts.scheme}://{self._parts.netloc}"
+
+    def _open(self, method: str, endpoint: str, body: Optional[dict] = None):
+        """Send a request; returns (conn, response, key_was_sent). Raises BackendError on
+        connection failures and on HTTP errors (with the server's message)."""
+        key = self._api_key()
+        headers = {"Accept": "application/json, text/event-stream", "User-Agent": "ComfyUI-CoCo"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        path = self._parts.path + endpoint
+        conn = self._connect()
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            sock = conn.sock  # getresponse() may hand the socket to the response and forget it
+            resp = conn.getresponse()
+            resp._coco_sock = sock
+        except ConnectionRefusedError:
+            conn.close()
+            raise BackendError(f"connection refused by {self._where()}: is the server running at "
+                               f"{self._where()}? Start it (e.g. `ollama serve`) or fix base_url.") from None
+        except socket.gaierror as e:
+            conn.close()
+            raise BackendError(f"cannot resolve the host {self._parts.hostname!r} of base_url ({e.strerror}).") from None
+        except (socket.timeout, TimeoutError):
+            conn.close()
+            raise BackendError(f"{self._where()} did not answer within {self.timeout:g} s "
+                               "(raise 'timeout' for slow servers).") from None
+        except ssl.SSLError as e:
+            conn.close()
+            raise BackendError(f"TLS error talking to {self._where()}: {e.reason or e}.") from None
+        except (ConnectionError, OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise BackendError(f"request to {self._where()} failed: {type(e).__name__}: {e}.") from None
+        if 300 <= resp.status < 400:
+            where = resp.getheader("Location", "") or "?"
+            conn.close()
+            raise BackendError(f"{self.base_url}{endpoint} redirects ({resp.status}) to {where[:200]}: set base_url to "
+                               "the final address (often https:// instead of http://).")
+        if resp.status >= 400:
+            try:
+                raw = resp.read(65536)
+            except Exception:
+                raw = b""
+            finally:
+                conn.close()
+            raise self._http_error(resp.status, resp.getheader("Content-Type", ""), raw, key, endpoint)
+        return conn, resp, bool(key)
+
+    def _http_error(self, status: int, ctype: str, raw: bytes, key: Optional[str], endpoint: str) -> BackendError:
+        msg = _server_message(raw, ctype)
+        msg = redact(msg, key)[:_MAX_ERROR_TEXT]
+        detail = f" Server said: {msg}" if msg else ""
+        url = self.base_url + endpoint
+        if status in (401, 403):
+            return BackendError(f"{url} answered {status} ({'unauthorized' if status == 401 else 'forbidden'}): "
+                                f"{self._key_hint(bool(key))}{detail}")
+        if status == 404:
+            if endpoint == "/chat/completions" and self.model and ("model" in msg.lower()):
+                return BackendError(f"the server does not know the model {self.model!r}.{detail}")
+            return BackendError(f"{url} answered 404 (not found): is base_url right? OpenAI-compatible servers "
+                                f"serve the API under /v1 (e.g. http://127.0.0.1:11434/v1).{detail}")
+        if status == 429:
+            return BackendError(f"{url} answered 429 (rate limited or out of quota).{detail}")
+        if 400 <= status < 500:
+            return BackendError(f"{url} rejected the request ({status}).{detail}")
+        return BackendError(f"{url} failed with a server error ({status}).{detail}")
+
+    # -- models
+
+    def list_models(self) -> list[str]:
+        conn, resp, _ = self._open("GET", "/models")
+        try:
+            raw = resp.read(4 * 1024 * 1024)
+            ctype = resp.getheader("Content-Type", "")
+        except (socket.timeout, TimeoutError):
+            raise BackendError(f"{self.base_url}/models: no answer within {self.timeout:g} s.") from None
+        finally:
+            conn.close()
+        data = _parse_json_body(raw, ctype, f"{self.base_url}/models")
+        items = data.get("data") if isinstance(data, dict) else None
+        if items is None and isinstance(data, dict) and isinstance(data.get("models"), list):
+            items = data["models"]  # some servers
+        if not isinstance(items, list):
+            raise BackendError(f"{self.base_url}/models did not return an OpenAI model list.")
+        ids = []
+        for it in items:
+            mid = it.get("id") or it.get("name") if isinstance(it, dict) else it
+            if isinstance(mid, str) and mid:
+                ids.append(mid)
+        return ids
+
+    def choose_model(self) -> str:
+        """Check ``model`` against ``GET /models`` (or choose the first when empty); returns it."""
+        try:
+            available = self.list_models()
+        except BackendError as e:
+            if self.model and "404" in str(e):
+                log.warning("ComfyUI-CoCo: %s/models is not served; using model %r unchecked", self.base_url, self.model)
+                return self.model
+            raise
+        if not available:
+            raise BackendError(f"{self.base_url} serves no models: load or pull one on the server first.")
+        if not self.model:
+            self.model = available[0]
+            log.info("ComfyUI-CoCo: no model named; using %r, the first of %d at %s", self.model, len(available),
+                     self.base_url)
+            return self.model
+        if self.model not in available:
+            shown = ", ".join(available[:30]) + (f", … ({len(available)} in all)" if len(available) > 30 else "")
+            raise BackendError(f"the model {self.model!r} is not served by {self.base_url}. Available: {shown}.")
+        return self.model
+
+    # -- generation
+
+    def request_body(self, messages, params: GenerationParams) -> dict:
+        body = {
+            "model": self.model,
+            "messages": as_messages(messages),
+            "stream": True,
+            "max_tokens": int(params.max_new_tokens),
+            "temperature": float(params.temperature),
+            "seed": int(params.seed) % (2 ** 63),
+        }
+        if params.top_p < 1.0:
+            body["top_p"] = float(params.top_p)
+        if params.top_k and self.send_top_k:
+            body["top_k"] = int(params.top_k)
+        if params.stop:
+            body["stop"] = list(params.stop)[:4]
+        return body
+
+    def generate(self, messages, params: GenerationParams, on_token: OnToken = None,
+                 should_stop: ShouldStop = None) -> str:
+        if not self.model:
+            self.choose_model()
+        check_stop(should_stop)
+        body = self.request_body(messages, params)
+        emitter = StreamEmitter(on_token, params.stop)
+        conn, resp, _ = self._open("POST", "/chat/completions", body)
+        ctype = (resp.getheader("Content-Type", "") or "").lower()
+        if "text/event-stream" not in ctype:
+            # Not streamed: a plain JSON completion (some servers ignore stream), or something else.
+            try:
+                raw = resp.read(16 * 1024 * 1024)
+            except (socket.timeout, TimeoutError):
+                raise BackendError(f"{self.base_url}/chat/completions: no answer within {self.timeout:g} s.") from None
+            finally:
+                conn.close()
+            if raw.lstrip().startswith(b"data:"):
+                text, thinking = _collect_sse_text(raw.decode("utf-8", "replace"), self.base_url)
+            else:
+                data = _parse_json_body(raw, ctype, f"{self.base_url}/chat/completions")
+                text, thinking = _completion_text(data, self.base_url)
+            full = _join_thinking(thinking, text)
+            emitter.feed(full)
+            return emitter.finish()
+        thinking, content, done = [], [], False
+        events = self._events(conn, resp, should_stop)
+        try:
+            self._consume(events, thinking, content, emitter)
+            done = True
+        except _StreamIncomplete:
+            done = False
+        finally:
+            events.close()  # shuts the socket down at once, also on interrupt
+            conn.close()
+        if not done and not emitter.done:
+            raise BackendError(f"the stream from {self.base_url} ended before the answer was complete "
+                               "(no finish_reason and no [DONE]): the server dropped the connection.")
+        emitter.feed(_join_thinking("".join(thinking), "".join(content)))
+        return emitter.finish()
+
+    def _consume(self, events, thinking: list, content: list, emitter: StreamEmitter) -> None:
+        for event in events:
+            data = event.strip()
+            if data == "[DONE]":
+                return
+            try:
+                obj = json.loads(data)
+            except json.JSONDecodeError:
+                raise BackendError(f"{self.base_url} sent a stream event that is not JSON: {data[:120]!r}") from None
+            err = obj.get("error") if isinstance(obj, dict) else None
+            if err:
+                m = err.get("message", err) if isinstance(err, dict) else err
+                raise BackendError(f"{self.base_url} reported an error mid-stream: {str(m)[:_MAX_ERROR_TEXT]}")
+            choices = obj.get("choices") or []
+            if not choices:
+                continue
+            ch = choices[0] or {}
+            delta = ch.get("delta") or ch.get("message") or {}
+            r = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(r, str) and r:
+                thinking.append(r)
+            c = delta.get("content")
+            if isinstance(c, str) and c:
+                content.append(c)
+            emitter.feed(_join_thinking("".join(thinking), "".join(content), open_ok=True))
+            if ch.get("finish_reason") or emitter.done:
+                return  # the answer is complete; no need to wait for [DONE]
+        raise _StreamIncomplete()
+
+    def _events(self, conn, resp, should_stop: ShouldStop):
+        """Yields the ``data`` of each server-sent event. Lines are read in a helper thread; the
+        caller's ``should_stop`` runs between events and every 0.1 s while waiting. On any exit the
+        socket is shut down, which also ends the helper thread."""
+        q: "queue.Queue[tuple[str, object]]" = queue.Queue()
+
+        def reader():
+            try:
+                while True:
+                    line = resp.readline(1 << 20)
+                    if not line:
+                        q.put(("eof", None))
+                        return
+                    q.put(("line", line))
+            except BaseException as e:  # noqa: BLE001 - forwarded to the caller
+                q.put(("exc", e))
+
+        t = threading.Thread(target=reader, name="coco-sse-reader", daemon=True)
+        t.start()
+        data_lines: list[str] = []
+        event_name = ""
+        try:
+            while True:
+                try:
+                    kind, val = q.get(timeout=_POLL_S)
+                except queue.Empty:
+                    check_stop(should_stop)
+                    continue
+                if kind == "exc":
+                    if isinstance(val, (socket.timeout, TimeoutError)):
+                        raise BackendError(f"{self.base_url} sent nothing for {self.timeout:g} s while streaming "
+                                           "(raise 'timeout' for slow servers).")
+                    raise BackendError(f"the stream from {self.base_url} broke: {type(val).__name__}: {val}")
+                if kind == "eof":
+                    if data_lines:
+                        yield "\n".join(data_lines)
+                    return
+                line = val.decode("utf-8", "replace").rstrip("\r\n")
+                if line == "":
+                    if data_lines:
+                        if event_name == "error":
+                            raise BackendError(f"{self.base_url} reported an error mid-stream: "
+                                               f"{' '.join(data_lines)[:_MAX_ERROR_TEXT]}")
+                        yield "\n".join(data_lines)
+                        check_stop(should_stop)
+                    data_lines, event_name = [], ""
+                    continue
+                if line.startswith(":"):
+                    continue
+                field, _, value = line.partition(":")
+                if value.startswith(" "):
+                    value = value[1:]
+                if field == "data":
+                    data_lines.append(value)
+                elif field == "event":
+                    event_name = value
+        finally:
+            sock = getattr(resp, "_coco_sock", None) or conn.sock
+            try:
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            resp.close()
+            conn.close()
+
+
+class _StreamIncomplete(Exception):
+    pass
+
+
+def _join_thinking(thinking: str, text: str, open_ok: bool = False) -> str:
+    if not thinking:
+        return text
+    if open_ok and not text:
+        return f"<think>{thinking}"
+    return f"<think>{thinking}</think>\n{text}"
+
+
+def _looks_html(raw: bytes, ctype: str) -> bool:
+    head = raw.lstrip()[:200].lower()
+    return "html" in ctype.lower() or head.startswith(b"<!doctype") or head.startswith(b"<html")
+
+
+def _server_message(raw: bytes, ctype: str) -> str:
+    if not raw:
+        return ""
+    if _looks_html(raw, ctype):
+        m = re.search(rb"<title>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
+        title = m.group(1).decode("utf-8", "replace").strip() if m else ""
+        return f"(an HTML page{': ' + title if title else ''})"
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace").strip()
+    if isinstance(data, dict):
+        err = data.get("error", data.get("detail", data.get("message")))
+        if isinstance(err, dict):
+            return str(err.get("message") or err)
+        if err is not None:
+            return str(err)
+    return json.dumps(data)[:_MAX_ERROR_TEXT]
+
+
+def _parse_json_body(raw: bytes, ctype: str, url: str):
+    if _looks_html(raw, ctype):
+        raise BackendError(f"{url} answered with an HTML page, not the OpenAI API: is base_url right? It should "
+                           "point at the API root, usually ending in /v1.")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        snippet = raw[:80].decode("utf-8", "replace")
+        raise BackendError(f"{url} did not answer with JSON (got {snippet!r}): is base_url an OpenAI-compatible "
+                           "server?") from None
+
+
+def _completion_text(data, base_url: str) -> tuple[str, str]:
+    if isinstance(data, dict) and data.get("error"):
+        err = data["error"]
+        raise BackendError(f"{base_url} reported an error: {str(err.get('message', err) if isinstance(err, dict) else err)[:_MAX_ERROR_TEXT]}")
+    try:
+        msg = data["choices"][0].get("message") or data["choices"][0].get("delta") or {}
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise BackendError(f"{base_url}/chat/completions returned JSON without choices.") from None
+    text = msg.get("content") or data["choices"][0].get("text") or ""
+    thinking = msg.get("reasoning_content") or msg.get("reasoning") or ""
+    return str(text), str(thinking)
+
+
+def _collect_sse_text(body: str, base_url: str) -> tuple[str, str]:
+    text, thinking = [], []
+    for line in body.splitlines():
+        if not line.startswith("data:"):
+            continue
+        d = line[5:].strip()
+        if d == "[DONE]":
+            break
+        try:
+            obj = json.loads(d)
+        except json.JSONDecodeError:
+            continue
+        if obj.get("error"):
+            raise BackendError(f"{base_url} reported an error mid-stream: {str(obj['error'])[:_MAX_ERROR_TEXT]}")
+        for ch in obj.get("choices") or []:
+            delta = ch.get("delta") or {}
+            text.append(delta.get("content") or "")
+            thinking.append(delta.get("reasoning_content") or delta.get("reasoning") or "")
+    return "".join(text), "".join(thinking)

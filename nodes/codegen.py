@@ -1,0 +1,345 @@
+"""CoCo_CodeGen (prompt -> drawing code, with render-and-repair) and CoCo_OpenAIBackend (an
+OpenAI-compatible server as a COCO_LLM).
+
+The model-agnostic logic lives in ``models/codegen`` (prompts, extraction, repair, the local
+decoding loop) and ``models/backends/openai_compat.py``; this module only adapts it to ComfyUI:
+progress bar per token, streamed text on the node (``progress_text``), Cancel between tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from comfy_api.latest import io
+
+from ..models.codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
+from .common import CoCoError
+
+log = logging.getLogger("ComfyUI-CoCo")
+
+NODE_ID = "CoCo_CodeGen"
+BACKEND_NODE_ID = "CoCo_OpenAIBackend"
+
+# COCO_LLM: any object with generate(messages, params, on_token, should_stop) -> str (a backend,
+# e.g. from CoCo_OpenAIBackend), or a local model implementing the LogitsModel interface
+# (models/codegen/backend.py), e.g. a Qwen2 coder from a loader node.
+CocoLLM = io.Custom("COCO_LLM")
+# COCO_MODEL: the CoCo/BAGEL model from CoCo_ModelLoader; it writes code through its LogitsModel
+# view (``as_logits_model()``, or start/step on the object itself).
+CocoModel = io.Custom("COCO_MODEL")
+
+SEED_MAX = 0xFFFFFFFFFFFFFFFF
+_TEXT_INTERVAL_S = 0.15  # at most ~7 progress_text frames a second
+_TEXT_TAIL = 6000  # characters of streamed text shown on the node
+
+
+def resolve_backend(llm, coco_model):
+    """The backend object for the connected input (exactly one of them)."""
+    from ..models.codegen.backend import BackendError, NativeBackend
+    from ..models.codegen.native import as_logits_model
+
+    if llm is not None and coco_model is not None:
+        raise CoCoError(NODE_ID, "both 'llm' and 'coco_model' are connected.",
+                        "connect only one: 'coco_model' for the CoCo model, or 'llm' for another model or server.")
+    if llm is None and coco_model is None:
+        raise CoCoError(NODE_ID, "no model is connected.",
+                        "connect a CoCo model (CoCo_ModelLoader) to 'coco_model', or a COCO_LLM "
+                        "(e.g. CoCo_OpenAIBackend) to 'llm'.")
+    try:
+        if llm is not None:
+            if callable(getattr(llm, "generate", None)) and hasattr(llm, "prompt_style"):
+                return llm  # a ready backend (CoCo_OpenAIBackend)
+            target = as_logits_model(llm)
+            if target is not None:
+                return NativeBackend(target, name=type(llm).__name__,
+                                     prompt_style=getattr(target, "prompt_style", "chat"))
+            raise CoCoError(NODE_ID, f"the 'llm' input ({type(llm).__name__}) cannot generate text.",
+                            "connect CoCo_OpenAIBackend or a local LLM loader's output.")
+        target = as_logits_model(coco_model)
+        if target is None:
+            raise CoCoError(NODE_ID, "this COCO_MODEL cannot write code (no text decoding interface).",
+                            "update ComfyUI-CoCo, or use 'llm' with CoCo_OpenAIBackend meanwhile.")
+        return NativeBackend(target, name="CoCo model", prompt_style="coco")
+    except BackendError as e:
+        raise CoCoError(NODE_ID, str(e)) from None
+
+
+class _Streamer:
+    """Per-token progress and streamed text for one node."""
+
+    def __init__(self, node_id, total: int):
+        import comfy.utils
+
+        self.node_id = node_id
+        self.total = max(1, int(total))
+        self.bar = comfy.utils.ProgressBar(self.total, node_id=node_id)
+        self.count = 0
+        self.text = ""
+        self.header = ""
+        self._last_sent = 0.0
+        self._dirty = False
+        self._server = None
+        try:
+            from server import PromptServer
+
+            inst = getattr(PromptServer, "instance", None)
+            if inst is not None and hasattr(inst, "send_progress_text") and node_id is not None:
+                self._server = inst
+        except Exception:  # not running inside the server (scripts, tests)
+            self._server = None
+
+    def new_round(self, index: int, kind: str) -> None:
+        self.count = 0
+        self.text = ""
+        self.header = "" if index == 1 else f"[round {index}: {kind}]\n"
+        self.bar.update_absolute(0, self.total)
+        self._send(force=True)
+
+    def on_token(self, piece: str) -> None:
+        self.count += 1
+        self.text += piece
+        self.bar.update_absolute(min(self.count, self.total), self.total)
+        self._dirty = True
+        self._send()
+
+    def status(self, line: str) -> None:
+        self.text += f"\n{line}\n"
+        self._dirty = True
+        self._send(force=True)
+
+    def _send(self, force: bool = False) -> None:
+        if self._server is None or not (self._dirty or force):
+            return
+        now = time.monotonic()
+        if not force and now - self._last_sent < _TEXT_INTERVAL_S:
+            return
+        self._last_sent, self._dirty = now, False
+        shown = self.text[-_TEXT_TAIL:]
+        try:
+            self._server.send_progress_text(self.header + shown, self.node_id,
+                                            getattr(self._server, "client_id", None))
+        except Exception as e:  # the UI text is a nicety; never fail the node for it
+            log.debug("ComfyUI-CoCo: progress_text failed: %s", e)
+            self._server = None
+
+    def flush(self) -> None:
+        self._send(force=True)
+
+
+def _interrupt_check() -> None:
+    import comfy.model_management
+
+    comfy.model_management.throw_exception_if_processing_interrupted()
+
+
+def generated_locally(backend) -> bool:
+    """Whether code from this backend counts as generated on this machine: a local model, or a
+    server on loopback. Code from a remote server (whose address may come from a shared workflow)
+    is foreign, like code pasted into a workflow."""
+    base_url = getattr(backend, "base_url", None)
+    if base_url is None:
+        return True
+    from ..models.backends.openai_compat import is_loopback
+
+    return is_loopback(base_url)
+
+
+def _sandbox_render(local_source: bool):
+    """``(render(code, language), "")`` through the sandbox pool, or ``(None, reason)``."""
+    try:
+        from ..sandbox import get_pool
+
+        pool = get_pool()
+        iso = pool.isolation()
+    except Exception as e:  # the sandbox is optional for code generation
+        return None, f"sandbox unavailable ({type(e).__name__}: {e}); the code was not rendered or repaired"
+    if not local_source and not getattr(iso, "enforces_files_network", False):
+        return None, ("the code comes from a remote server and the sandbox here cannot keep code away from your "
+                      f"files and the network ({getattr(iso, 'description', '')}); it was not rendered or "
+                      "repaired. Review it in CoCo_CodeEditor and approve it there.")
+
+    def render(code: str, language: str):
+        if local_source:
+            from . import approval
+
+            approval.mark_generated(code)  # generated here: the sandbox may run it without an approval
+        return get_pool().render(code, language=language)
+
+    return render, ""
+
+
+def _mark_generated(result) -> None:
+    """Remember the code written here as locally generated (CoCo_SandboxRender runs it without an
+    approval; code arriving in a shared workflow, or from a remote server, still needs one)."""
+    try:
+        from . import approval
+    except Exception as e:
+        log.debug("ComfyUI-CoCo: approval module unavailable: %s", e)
+        return
+    for r in result.history:
+        if r.code:
+            approval.mark_generated(r.code)
+
+
+class CodeGen(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=NODE_ID,
+            display_name="CoCo Code Gen",
+            category="CoCo/code",
+            description=(
+                "Code as chain of thought: the model writes a program (Python matplotlib/PIL or SVG) that "
+                "draws the prompt as a draft. With max_repairs > 0 the code is rendered in the sandbox and, "
+                "when it fails, sent back to the model with the error to fix. Text streams onto the node."
+            ),
+            inputs=[
+                CocoModel.Input("coco_model", optional=True,
+                                tooltip="The CoCo model (CoCo_ModelLoader). Connect this or 'llm', not both."),
+                CocoLLM.Input("llm", optional=True,
+                              tooltip="Another code writer: CoCo_OpenAIBackend (Ollama, LM Studio, vLLM, "
+                                      "OpenAI...) or a local LLM loader. Connect this or 'coco_model'."),
+                io.String.Input("prompt", multiline=True, default="", dynamic_prompts=False,
+                                tooltip="What to draw. Quote every text that must appear; it is reproduced exactly."),
+                io.Combo.Input("language", options=list(LANGUAGES), default="python",
+                               tooltip="python: a matplotlib/PIL program that saves into output_dir. "
+                                       "svg: one SVG document."),
+                io.String.Input("system_prompt", multiline=True, default=DEFAULT_SYSTEM_PROMPT, dynamic_prompts=False,
+                                tooltip="Instructions for the code writer (canvas, exact text, layout comments, "
+                                        "output_dir). For the CoCo model it is sent as a bare segment; clear it "
+                                        "to send the prompt alone."),
+                io.Int.Input("seed", default=0, min=0, max=SEED_MAX, control_after_generate=True,
+                             tooltip="Sampling seed: the same seed and inputs give the same code. Unused when "
+                                     "temperature is 0 (greedy). Servers may treat it as best effort."),
+                io.Float.Input("temperature", default=0.0, min=0.0, max=2.0, step=0.05,
+                               tooltip="0 = greedy (deterministic, recommended for code); higher = more varied."),
+                io.Float.Input("top_p", default=1.0, min=0.01, max=1.0, step=0.01,
+                               tooltip="Nucleus sampling: keep the most likely tokens covering this probability "
+                                       "(1 = off). Only with temperature > 0."),
+                io.Int.Input("top_k", default=0, min=0, max=1000,
+                             tooltip="Keep only the k most likely tokens (0 = off). Local models only; "
+                                     "OpenAI-compatible servers do not receive it."),
+                io.Int.Input("max_new_tokens", default=2048, min=16, max=16384, step=16,
+                             tooltip="Upper limit on the tokens written per round (the code is cut there)."),
+                io.Boolean.Input("think", default=False,
+                                 tooltip="Let the model reason in <think>…</think> before the code (CoCo: BAGEL's "
+                                         "think system prompt). The reasoning is kept in 'log', not in 'code'."),
+                io.Int.Input("max_repairs", default=2, min=0, max=10,
+                             tooltip="Render the code in the sandbox and, if it fails, ask the model to fix it, up "
+                                     "to this many times. 0 = no rendering here, return the first code."),
+            ],
+            outputs=[
+                io.String.Output("code", display_name="code", tooltip="The drawing program (last version)."),
+                io.String.Output("status", display_name="status",
+                                 tooltip="'ok', or 'failed: <reason>' when no working code came out."),
+                io.Int.Output("rounds", display_name="rounds", tooltip="Model calls made: 1 + repairs used."),
+                io.String.Output("log", display_name="log",
+                                 tooltip="Every round: what was asked, the code, the render status and error."),
+            ],
+            hidden=[io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def execute(cls, prompt: str, language: str, system_prompt: str, seed: int, temperature: float,
+                top_p: float, top_k: int, max_new_tokens: int, think: bool, max_repairs: int,
+                coco_model=None, llm=None) -> io.NodeOutput:
+        from ..models.codegen.backend import BackendError, GenerationParams, GenerationStopped
+        from ..models.codegen.prompts import build_messages
+        from ..models.codegen.repair import generate_code
+
+        if not prompt or not prompt.strip():
+            raise CoCoError(NODE_ID, "the prompt is empty.", "describe what to draw in 'prompt'.")
+        backend = resolve_backend(llm, coco_model)
+        messages = build_messages(prompt, language, system_prompt, backend.prompt_style, think)
+        params = GenerationParams(seed=seed, temperature=temperature, top_p=top_p, top_k=top_k,
+                                  max_new_tokens=max_new_tokens)
+        local_source = generated_locally(backend)
+        render, why_not = (None, "")
+        if max_repairs > 0:
+            render, why_not = _sandbox_render(local_source)
+            if render is None:
+                log.warning("ComfyUI-CoCo: %s: %s", NODE_ID, why_not)
+        node_id = cls.hidden.unique_id if cls.hidden is not None else None
+        streamer = _Streamer(node_id, max_new_tokens)
+        try:
+            result = generate_code(backend, messages, params, language, render=render, max_repairs=max_repairs,
+                                   on_token=streamer.on_token, should_stop=_interrupt_check,
+                                   on_round=streamer.new_round)
+        except BackendError as e:
+            streamer.status(f"error: {e}")
+            raise CoCoError(NODE_ID, str(e)) from None
+        except GenerationStopped:
+            raise CoCoError(NODE_ID, "generation was stopped.") from None
+        if local_source:
+            _mark_generated(result)
+        log_text = f"backend: {backend.describe()}\n\n{result.log}"
+        if why_not:
+            log_text += f"\n\nnote: {why_not}"
+        streamer.status(f"[{result.status}; {result.rounds} round(s)]")
+        return io.NodeOutput(result.code, result.status, result.rounds, log_text)
+
+
+class OpenAIBackend(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=BACKEND_NODE_ID,
+            display_name="CoCo OpenAI-compatible Backend",
+            category="CoCo/backends",
+            description=(
+                "An OpenAI-compatible chat server (Ollama, LM Studio, vLLM, llama.cpp server, OpenAI, "
+                "OpenRouter...) as the code writer for CoCo_CodeGen. The API key is read from an environment "
+                "variable or a local key file, never from the workflow."
+            ),
+            inputs=[
+                io.String.Input("base_url", default="http://127.0.0.1:11434/v1",
+                                tooltip="API root of the server, http(s) only, no user/password in it; /v1 is "
+                                        "added when missing. Ollama :11434, LM Studio :1234, vLLM :8000, "
+                                        "llama.cpp :8080, https://api.openai.com/v1."),
+                io.String.Input("model", default="",
+                                tooltip="Model name as the server lists it (GET /v1/models). Checked when the node "
+                                        "runs; an unknown name fails with the list of available ones. Empty = "
+                                        "the first listed model."),
+                io.String.Input("api_key_env", default="OPENAI_API_KEY",
+                                tooltip="NAME of the environment variable that holds the API key (not the key "
+                                        "itself). Must end in API_KEY. Leave the variable unset for local servers "
+                                        "without keys."),
+                io.String.Input("api_key_file", default="",
+                                tooltip="Optional path to a local JSON/INI key file, e.g. coco_keys.json in "
+                                        "ComfyUI's user folder (relative paths start there): {\"api_key\": \"...\"} "
+                                        "or {\"keys\": {\"host\": \"...\"}}. Used instead of api_key_env."),
+                io.Float.Input("timeout", default=120.0, min=1.0, max=3600.0, step=1.0,
+                               tooltip="Seconds to wait for the server to connect or send the next piece of text."),
+            ],
+            outputs=[CocoLLM.Output("llm", display_name="llm",
+                                    tooltip="Connect to CoCo_CodeGen's 'llm' input.")],
+        )
+
+    @classmethod
+    def validate_inputs(cls, base_url: str, api_key_env: str) -> bool | str:
+        from ..models.backends.openai_compat import check_env_name, normalize_base_url
+        from ..models.codegen.backend import BackendError
+
+        try:
+            normalize_base_url(base_url)
+            check_env_name(api_key_env)
+        except BackendError as e:
+            return str(e)
+        return True
+
+    @classmethod
+    def execute(cls, base_url: str, model: str, api_key_env: str, api_key_file: str,
+                timeout: float) -> io.NodeOutput:
+        from ..models.backends.openai_compat import OpenAICompatBackend
+        from ..models.codegen.backend import BackendError
+
+        try:
+            backend = OpenAICompatBackend(base_url, model, api_key_env, api_key_file, timeout)
+            backend.choose_model()
+        except BackendError as e:
+            raise CoCoError(BACKEND_NODE_ID, str(e)) from None
+        return io.NodeOutput(backend)
+
+
+NODES = [CodeGen, OpenAIBackend]

@@ -371,23 +371,14 @@ class CoCoModel:
                num_timesteps: int = 50, timestep_shift: float = 3.0,
                cfg_text_scale: float = 1.0, cfg_img_scale: float = 1.0, cfg_interval=(0.0, 1.0),
                cfg_renorm_type: str = "global", cfg_renorm_min: float = 0.0,
-               callback: Optional[Callable[[int, int, torch.Tensor], None]] = None) -> torch.Tensor:
-        """The reference's Euler sampler (``generate_image``): fp32 state, ``num_timesteps - 1``
-        velocity calls.  Returns the final packed latent (fp32, BAGEL-scaled)."""
-        sigmas = L.flow_sigmas(num_timesteps, timestep_shift)
-        dts = sigmas[:-1] - sigmas[1:]
-        x = noise.float()
-        for i in range(num_timesteps - 1):
-            mm.throw_exception_if_processing_interrupted()
-            s = sigmas[i]
-            on = L.cfg_active(s, cfg_interval)
-            v = self.velocity(x, s.item(), hw, ctx_cond, ctx_text_uncond, ctx_img_uncond,
-                              cfg_text_scale if on else 1.0, cfg_img_scale if on else 1.0,
-                              cfg_renorm_type, cfg_renorm_min)
-            x = L.euler_step(x, v, dts[i])
-            if callback is not None:
-                callback(i, num_timesteps - 1, x)
-        return x
+               callback: Optional[Callable] = None) -> torch.Tensor:
+        """The reference's Euler sampler (``generate_image``), see ``sampler.generate``: fp32 state,
+        ``num_timesteps - 1`` velocity calls.  Returns the final packed latent (fp32, BAGEL-scaled)."""
+        from .sampler import generate
+
+        return generate(self, ctx_cond, ctx_text_uncond, ctx_img_uncond, hw, num_timesteps, timestep_shift,
+                        cfg_text_scale, cfg_img_scale, cfg_interval, cfg_renorm_type, cfg_renorm_min,
+                        noise=noise, callback=callback)
 
 
 def _norm(v, fp32: bool, **kw):

@@ -1,0 +1,477 @@
+// ComfyUI-CoCo browser extension: CoCo_CodeEditor's `code` widget becomes a CodeMirror 6 editor
+// with a live sandbox preview (POST /coco/preview), the log, error markers, a layout overlay and
+// the local approval of foreign code. Built into web/js/coco_editor.js (npm run build).
+//
+// The code itself stays in the node's own `code` widget (the textarea ComfyUI made), so it
+// serialises into workflow and API JSON exactly as without this extension; the editor widget
+// added here is not serialised. If anything here fails, the textarea stays in place and works.
+import { app } from "../../../scripts/app.js";
+import { api } from "../../../scripts/api.js";
+import { createEditor, detectLanguage } from "./cm.js";
+
+const EXT = "CoCo.CodeEditor";
+const NODE = "CoCo_CodeEditor";
+const RENDER_NODE = "CoCo_SandboxRender";
+const DEBOUNCE_MS = 300;
+const EDITOR_MIN_H = 460;
+
+const CSS = `
+.coco-ed { display:flex; flex-direction:column; gap:4px; width:100%; height:100%; box-sizing:border-box;
+  font: 11px/1.35 system-ui, sans-serif; color:#ccc; overflow:hidden; }
+.coco-ed-code { flex: 1 1 55%; min-height:120px; border:1px solid #333; border-radius:4px; overflow:hidden; }
+.coco-ed-code .cm-editor { height:100%; }
+.coco-ed-bar { display:flex; align-items:center; gap:6px; flex-wrap:wrap; min-height:20px; }
+.coco-ed-status { flex:1 1 auto; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+.coco-ed-status .ok { color:#7fd97f; } .coco-ed-status .warn { color:#ffb74d; } .coco-ed-status .bad { color:#ff7070; }
+.coco-ed button { font-size:11px; padding:1px 8px; border-radius:4px; border:1px solid #555; background:#2d2d2d; color:#ddd; cursor:pointer; }
+.coco-ed button.coco-approve { border-color:#b58900; background:#4a3b00; color:#ffe08a; }
+.coco-ed label { display:inline-flex; align-items:center; gap:3px; cursor:pointer; user-select:none; }
+.coco-ed-error { color:#ff8080; white-space:pre-wrap; max-height:3.2em; overflow:auto; font-family:ui-monospace,monospace; }
+.coco-ed-preview { flex: 1 1 45%; min-height:80px; display:flex; gap:6px; overflow:hidden; }
+.coco-ed-imgbox { flex: 1 1 60%; display:flex; align-items:flex-start; justify-content:center; overflow:hidden;
+  background: repeating-conic-gradient(#2a2a2a 0% 25%, #242424 0% 50%) 50% / 16px 16px; border-radius:4px; }
+.coco-ed-frame { position:relative; display:inline-block; max-width:100%; max-height:100%; }
+.coco-ed-frame img { display:block; max-width:100%; max-height:100%; object-fit:contain; }
+.coco-ed-frame.stale img { opacity:.55; }
+.coco-ed-overlay { position:absolute; inset:0; pointer-events:none; }
+.coco-ed-box { position:absolute; border:1.5px solid #00e5ff; box-sizing:border-box; }
+.coco-ed-box.text { border-color:#ff4081; }
+.coco-ed-box span { position:absolute; left:-1px; top:-14px; font-size:9px; line-height:13px; padding:0 3px;
+  background:#000c; color:#fff; white-space:nowrap; max-width:220px; overflow:hidden; text-overflow:ellipsis; }
+.coco-ed-log { flex: 1 1 40%; margin:0; padding:4px; background:#151515; border-radius:4px; color:#aaa; overflow:auto;
+  font: 10.5px/1.3 ui-monospace, monospace; white-space:pre-wrap; }
+`;
+
+function injectCss() {
+  if (document.getElementById("coco-editor-css")) return;
+  const s = document.createElement("style");
+  s.id = "coco-editor-css";
+  s.textContent = CSS;
+  document.head.appendChild(s);
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+// ---- server calls ---------------------------------------------------------------------------
+
+let isolationInfo = null; // {tier, enforces_files_network, description}
+let isolationPromise = null;
+function getIsolation() {
+  if (!isolationPromise) {
+    isolationPromise = api.fetchApi("/coco/isolation")
+      .then((r) => (r.ok ? r.json() : null))
+      .then((j) => (isolationInfo = j))
+      .catch(() => null);
+  }
+  return isolationPromise;
+}
+
+async function postJson(path, body) {
+  const r = await api.fetchApi(path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await r.json(); } catch { data = { error: "bad_response", message: `HTTP ${r.status}` }; }
+  return { status: r.status, data };
+}
+
+// Sequence numbers grow across page reloads (the server keeps the newest one per client).
+let lastSeq = 0;
+function nextSeq() {
+  lastSeq = Math.max(lastSeq + 1, Date.now());
+  return lastSeq;
+}
+
+function clientKey(node) {
+  const cid = api.clientId || api.initialClientId || "anon";
+  return `${cid}:node${node.id}`;
+}
+
+// ---- one editor -----------------------------------------------------------------------------
+
+class CocoEditor {
+  constructor(node, codeWidget) {
+    this.node = node;
+    this.codeWidget = codeWidget;
+    this.timer = null;
+    this.sentSeq = 0; // newest request sent
+    this.shownSeq = 0; // newest result shown
+    this.live = true;
+    this.showBoxes = false;
+    this.result = null;
+    this.codeStatus = null; // /coco/code_status answer for the current text
+    this.ranHere = new Set(); // texts rendered successfully in this page
+    this.build();
+  }
+
+  build() {
+    const root = (this.root = el("div", "coco-ed"));
+    root.dataset.cocoEditor = "1";
+    const codeBox = (this.codeBox = el("div", "coco-ed-code"));
+    const bar = el("div", "coco-ed-bar");
+    this.statusEl = el("span", "coco-ed-status", "sandbox: …");
+    this.approveBtn = el("button", "coco-approve", "Approve");
+    this.approveBtn.title = "Allow this exact code to run on this machine (the approval stays on this machine).";
+    this.approveBtn.style.display = "none";
+    this.approveBtn.addEventListener("click", () => this.approve());
+    const liveLbl = el("label");
+    const live = el("input");
+    live.type = "checkbox";
+    live.checked = true;
+    live.addEventListener("change", () => { this.live = live.checked; if (this.live) this.schedule(0); });
+    liveLbl.append(live, "live");
+    liveLbl.title = "Render a draft preview while typing (in the same sandbox as CoCo_SandboxRender).";
+    const boxLbl = el("label");
+    const boxes = (this.boxesInput = el("input"));
+    boxes.type = "checkbox";
+    boxes.className = "coco-boxes";
+    boxes.addEventListener("change", () => { this.showBoxes = boxes.checked; this.drawOverlay(); });
+    boxLbl.append(boxes, "boxes");
+    boxLbl.title = "Draw the layout (element boxes and labels) over the preview.";
+    const runBtn = el("button", "coco-run", "▶");
+    runBtn.title = "Render the preview now";
+    runBtn.addEventListener("click", () => this.schedule(0, true));
+    bar.append(this.statusEl, this.approveBtn, liveLbl, boxLbl, runBtn);
+    this.errorEl = el("div", "coco-ed-error");
+    const preview = el("div", "coco-ed-preview");
+    const imgBox = el("div", "coco-ed-imgbox");
+    this.frame = el("div", "coco-ed-frame");
+    this.img = el("img");
+    this.img.alt = "";
+    this.img.className = "coco-preview-img";
+    this.img.style.display = "none";
+    this.img.addEventListener("load", () => this.drawOverlay());
+    this.overlay = el("div", "coco-ed-overlay");
+    this.frame.append(this.img, this.overlay);
+    imgBox.append(this.frame);
+    this.logEl = el("pre", "coco-ed-log");
+    preview.append(imgBox, this.logEl);
+    root.append(codeBox, bar, this.errorEl, preview);
+
+    // Keys typed in the editor belong to the editor, not to ComfyUI's shortcuts; the wheel
+    // scrolls the editor/log instead of zooming the canvas.
+    for (const ev of ["keydown", "keyup", "keypress"]) root.addEventListener(ev, (e) => e.stopPropagation());
+    root.addEventListener("wheel", (e) => e.stopPropagation(), { passive: true });
+    root.addEventListener("pointerdown", (e) => e.stopPropagation());
+    root.addEventListener("contextmenu", (e) => e.stopPropagation());
+
+    this.editor = createEditor(codeBox, {
+      doc: this.codeWidget.value ?? "",
+      placeholder: "# matplotlib / PIL code, or an <svg> document.\n# Empty: follow the upstream code.",
+      onChange: (text) => this.onUserEdit(text),
+    });
+  }
+
+  /** Text typed by the user: store it in the real widget, then preview. */
+  onUserEdit(text) {
+    this.fromEditor = true;
+    try {
+      this.codeWidget.value = text; // setter: textarea value + widget callback
+    } finally {
+      this.fromEditor = false;
+    }
+    this.node.graph?.setDirtyCanvas?.(true, false);
+    this.editor.setError(0);
+    this.codeStatus = null;
+    this.schedule(DEBOUNCE_MS);
+  }
+
+  /** The widget's value was set from outside (workflow load, paste into the textarea, undo of ComfyUI). */
+  onExternalSet(value) {
+    if (this.fromEditor) return;
+    this.editor.setText(value ?? "");
+    this.editor.setError(0);
+    this.codeStatus = null;
+    this.schedule(DEBOUNCE_MS);
+  }
+
+  schedule(delay, force = false) {
+    clearTimeout(this.timer);
+    if (!this.live && !force) { this.updateStatus(); return; }
+    this.timer = setTimeout(() => this.render(), delay);
+  }
+
+  async checkCodeStatus(code) {
+    const { status, data } = await postJson("/coco/code_status", { code });
+    if (status === 200) this.codeStatus = { code, ...data };
+    return this.codeStatus;
+  }
+
+  async render() {
+    const code = this.editor.getText();
+    if (!code.trim()) {
+      this.showMessage("", "");
+      this.img.style.display = "none";
+      this.logEl.textContent = "(empty editor: the node passes its upstream code through)";
+      this.updateStatus();
+      return;
+    }
+    await getIsolation();
+    if (!this.codeStatus || this.codeStatus.code !== code) {
+      try { await this.checkCodeStatus(code); } catch { /* the preview call says what is wrong */ }
+    }
+    if (this.editor.getText() !== code) return; // typed meanwhile: a newer render is scheduled
+    if (this.codeStatus?.needs_approval) {
+      this.updateStatus();
+      this.showMessage("This code was not generated on this machine and the sandbox here does not keep it from your "
+        + "files and the network. Read it, then press Approve to run it.", "warn");
+      return;
+    }
+    const seq = nextSeq();
+    this.sentSeq = seq;
+    this.frame.classList.add("stale");
+    this.setStatusBusy(true);
+    let resp;
+    try {
+      resp = await postJson("/coco/preview", {
+        code, language: detectLanguage(code) === "svg" ? "svg" : "python", client_id: clientKey(this.node), seq,
+      });
+    } catch (e) {
+      if (seq === this.sentSeq) { this.setStatusBusy(false); this.showMessage(`preview request failed: ${e}`, "bad"); }
+      return;
+    }
+    const { status, data } = resp;
+    // Results older than the newest request (or than what is shown) never overwrite newer ones.
+    if (seq !== this.sentSeq || seq < this.shownSeq || data?.stale) return;
+    this.setStatusBusy(false);
+    if (status === 409) return; // superseded by a newer request of ours
+    if (status === 429) {
+      this.schedule(Math.max(250, 1000 * (data?.retry_after_s || 1)));
+      return;
+    }
+    if (status === 403 && data?.error === "approval_required") {
+      this.codeStatus = { code, needs_approval: true, approved: false };
+      this.updateStatus();
+      this.showMessage(data.message, "warn");
+      return;
+    }
+    if (status !== 200) {
+      this.showMessage(data?.message || data?.error || `HTTP ${status}`, "bad");
+      this.frame.classList.remove("stale");
+      return;
+    }
+    this.shownSeq = seq;
+    this.showResult(data, code);
+  }
+
+  showResult(r, code) {
+    this.result = r;
+    // A failed run keeps the last good image, dimmed.
+    this.frame.classList.toggle("stale", !(r.ok && r.image));
+    if (r.ok && r.image) {
+      this.img.src = r.image;
+      this.img.style.display = "";
+      this.img.dataset.seq = String(r.seq);
+      this.ranHere.add(code);
+      this.editor.setError(0);
+      this.showMessage("", "");
+    } else {
+      const err = errorText(r);
+      this.showMessage(`${r.error_line ? `line ${r.error_line}: ` : ""}${err}`, "bad");
+      if (r.error_line) this.editor.setError(r.error_line, err);
+      else this.editor.setError(0);
+    }
+    const head = [`[${r.tier || "sandbox"}${r.duration_s != null ? `; ${Math.round(r.duration_s * 1000)} ms` : ""}`
+      + `${r.width ? `; ${r.width}x${r.height}` : ""}${r.n_images > 1 ? `; ${r.n_images} images (first shown)` : ""}]`];
+    const parts = [head, r.log || ""];
+    if (!r.ok && r.traceback) parts.push(r.traceback);
+    this.logEl.textContent = parts.filter(Boolean).join("\n");
+    this.drawOverlay();
+    this.updateStatus();
+  }
+
+  showMessage(text, kind) {
+    this.errorEl.textContent = text || "";
+    this.errorEl.style.color = kind === "warn" ? "#ffb74d" : "#ff8080";
+  }
+
+  setStatusBusy(busy) {
+    this.busy = busy;
+    this.updateStatus();
+  }
+
+  updateStatus() {
+    const iso = isolationInfo;
+    const code = this.editor.getText();
+    const parts = [];
+    if (iso) {
+      const cls = iso.enforces_files_network ? "ok" : "warn";
+      const what = iso.enforces_files_network ? "files/network isolated" : "NOT isolated from files/network";
+      parts.push(`<span class="${cls}" title="${escapeHtml(iso.description || "")}">sandbox: ${escapeHtml(iso.tier)} (${what})</span>`);
+    } else {
+      parts.push(`<span class="warn">sandbox: unknown</span>`);
+    }
+    const st = this.codeStatus && this.codeStatus.code === code ? this.codeStatus : null;
+    let needsApproval = false;
+    if (code.trim() && st) {
+      if (st.generated_here) parts.push(`<span class="ok">generated here</span>`);
+      else if (st.approved) parts.push(`<span class="ok">approved here</span>`);
+      else if (st.needs_approval) { needsApproval = true; parts.push(`<span class="bad">not yet run on this machine — needs approval</span>`); }
+      else if (!this.ranHere.has(code)) parts.push(`<span class="warn">foreign code — not yet run on this machine (runs isolated)</span>`);
+    }
+    if (this.busy) parts.push("rendering…");
+    this.statusEl.innerHTML = parts.join(" · ");
+    this.statusEl.title = this.statusEl.textContent;
+    this.approveBtn.style.display = needsApproval ? "" : "none";
+  }
+
+  async approve() {
+    const code = this.editor.getText();
+    const { status, data } = await postJson("/coco/approve", { code });
+    if (status === 200 && data?.approved) {
+      this.codeStatus = null;
+      this.showMessage("", "");
+      this.schedule(0, true);
+    } else {
+      this.showMessage(data?.message || "approval failed", "bad");
+    }
+  }
+
+  drawOverlay() {
+    this.overlay.replaceChildren();
+    const r = this.result;
+    if (!this.showBoxes || !r || !r.ok || !r.layout) return;
+    const canvas = r.layout.canvas || {};
+    const W = canvas.width || r.width, H = canvas.height || r.height;
+    if (!W || !H) return;
+    for (const e of r.layout.elements || []) {
+      const b = e.bbox;
+      if (!Array.isArray(b) || b.length !== 4) continue;
+      const box = el("div", `coco-ed-box ${e.type === "text" ? "text" : ""}`);
+      box.style.left = `${(100 * b[0]) / W}%`;
+      box.style.top = `${(100 * b[1]) / H}%`;
+      box.style.width = `${(100 * (b[2] - b[0])) / W}%`;
+      box.style.height = `${(100 * (b[3] - b[1])) / H}%`;
+      // Text boxes carry their text as label; other elements (axes, patches...) only a tooltip.
+      if (e.text) box.append(el("span", null, e.text));
+      box.title = e.text ? `${e.type}: ${e.text}` : String(e.type || "");
+      box.dataset.type = String(e.type || "");
+      this.overlay.append(box);
+    }
+  }
+
+  /** A queued run of CoCo_SandboxRender failed on this editor's code: mark the line. */
+  markFromQueue(line, message) {
+    if (line) this.editor.setError(line, message);
+    this.showMessage(`queued run: ${line ? `line ${line}: ` : ""}${message}`, "bad");
+  }
+}
+
+/** "Type: message" without repeating the type or the line the message already names. */
+function errorText(r) {
+  let msg = String(r.error || "failed").trim();
+  if (r.error_line) msg = msg.replace(new RegExp(`\\s*\\(line ${r.error_line}\\)\\s*$`), "");
+  const type = r.error_type || "";
+  return type && !msg.startsWith(type) ? `${type}: ${msg}` : msg;
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+/** Turn the node's `code` textarea into the editor. Leaves the textarea alone on any failure. */
+function attachEditor(node) {
+  if (node.cocoEditor) return;
+  const codeWidget = node.widgets?.find((w) => w.name === "code");
+  if (!codeWidget || typeof node.addDOMWidget !== "function") return;
+  injectCss();
+  let ed;
+  try {
+    ed = new CocoEditor(node, codeWidget);
+  } catch (e) {
+    console.warn("[CoCo] code editor unavailable; keeping the plain text box:", e);
+    return;
+  }
+  const widget = node.addDOMWidget("coco_editor", "coco_editor", ed.root, {
+    serialize: false,
+    hideOnZoom: false,
+    getValue: () => undefined,
+    setValue: () => {},
+    getMinHeight: () => EDITOR_MIN_H,
+  });
+  widget.serialize = false; // not in widgets_values either: the code widget holds the value
+
+  // Keep the real value in the code widget; hide its textarea.
+  const opts = codeWidget.options || (codeWidget.options = {});
+  const origSet = opts.setValue;
+  opts.setValue = function (v) {
+    origSet?.call(this, v);
+    ed.onExternalSet(v);
+  };
+  codeWidget.inputEl?.addEventListener("input", () => ed.onExternalSet(codeWidget.value));
+  codeWidget.cocoOrigType = codeWidget.type;
+  codeWidget.type = "hidden";
+  codeWidget.computeSize = () => [0, -4];
+  if (codeWidget.element) codeWidget.element.style.display = "none";
+  if (codeWidget.inputEl) codeWidget.inputEl.style.display = "none";
+
+  node.cocoEditor = ed;
+  const [w, h] = node.size;
+  node.setSize([Math.max(w, 560), Math.max(h, EDITOR_MIN_H + 60)]);
+  getIsolation().then(() => ed.updateStatus());
+  if ((codeWidget.value ?? "").trim()) ed.schedule(DEBOUNCE_MS);
+  else ed.updateStatus();
+}
+
+// ---- queued runs: mark the failing line in the editor that feeds a SandboxRender ------------
+
+function upstreamEditor(node, seen = new Set()) {
+  if (!node || seen.has(node.id)) return null;
+  seen.add(node.id);
+  if (node.cocoEditor) return node.cocoEditor;
+  for (let i = 0; i < (node.inputs || []).length; i++) {
+    const src = node.getInputNode?.(i);
+    const ed = upstreamEditor(src, seen);
+    if (ed) return ed;
+  }
+  return null;
+}
+
+function onExecutionError(ev) {
+  const d = ev.detail || {};
+  if (d.node_type !== RENDER_NODE) return;
+  const node = app.graph?.getNodeById?.(Number(d.node_id)) ?? app.graph?.getNodeById?.(d.node_id);
+  const ed = upstreamEditor(node);
+  if (!ed) return;
+  const msg = String(d.exception_message || "");
+  const m = /\(line (\d+)\)/.exec(msg) || /line (\d+)/.exec(msg);
+  ed.markFromQueue(m ? Number(m[1]) : 0, msg.split("\n")[0].replace(/^CoCo_SandboxRender:\s*/, ""));
+}
+
+app.registerExtension({
+  name: EXT,
+  async setup() {
+    api.addEventListener("execution_error", onExecutionError);
+  },
+  async beforeRegisterNodeDef(nodeType, nodeData) {
+    if (nodeData?.name !== NODE) return;
+    const onNodeCreated = nodeType.prototype.onNodeCreated;
+    nodeType.prototype.onNodeCreated = function () {
+      const r = onNodeCreated?.apply(this, arguments);
+      try {
+        attachEditor(this);
+      } catch (e) {
+        console.warn("[CoCo] code editor unavailable; keeping the plain text box:", e);
+      }
+      return r;
+    };
+    const onExecuted = nodeType.prototype.onExecuted;
+    nodeType.prototype.onExecuted = function (output) {
+      const r = onExecuted?.apply(this, arguments);
+      const ed = this.cocoEditor;
+      if (ed && output?.used?.[0] === "upstream" && !ed.editor.getText().trim()) {
+        const up = output.upstream_code?.[0] || "";
+        ed.logEl.textContent = `(following upstream code, ${up.split("\n").length} lines; type here to override)\n\n${up}`;
+      }
+      return r;
+    };
+  },
+});
+
+// For tests and power users: the editors on the canvas.
+window.cocoEditors = () => (app.graph?._nodes || []).filter((n) => n.cocoEditor).map((n) => n.cocoEditor);

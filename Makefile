@@ -12,7 +12,8 @@ demo: bootstrap
 	$(PY) dev/demo.py demo-output
 
 test: bootstrap
-	$(PY) -m pytest tests -q -p no:cacheprovider --timeout=900 -o junit_family=xunit2 --junitxml=test-artifacts/junit.xml
+	npm run --silent check
+	COCO_REQUIRE_BROWSER=1 $(PY) -m pytest tests -q -p no:cacheprovider --timeout=900 -o junit_family=xunit2 --junitxml=test-artifacts/junit.xml
 
 bench: bootstrap
 	$(PY) bench/sandbox.py

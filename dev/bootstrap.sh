@@ -53,4 +53,26 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   pip_ -r requirements.txt -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
+# System packages (Debian/Ubuntu): CJK fonts so drafts can draw Chinese/Japanese text, and
+# Chromium for the browser tests (driven by playwright-core: no browser download).
+apt_missing=()
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || apt_missing+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || apt_missing+=(fonts-wqy-zenhei)
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+  else
+    echo "bootstrap: optional system packages missing: ${apt_missing[*]} (sudo apt-get install -y ${apt_missing[*]})" >&2
+  fi
+fi
+
+# The web editor's build tooling and playwright-core (Node >= 20), reproducible from the lock file.
+if command -v npm >/dev/null; then
+  lock=$(sha256sum package-lock.json | cut -c1-16)
+  if [ "$(cat node_modules/.coco-lock 2>/dev/null)" != "$lock" ]; then
+    npm ci --no-audit --no-fund --loglevel=error && echo "$lock" > node_modules/.coco-lock
+  fi
+fi
+
 echo "bootstrap: venv=$VENV comfyui=$COMFY ($("$VPY" -c 'import torch;print("torch",torch.__version__)'))"

@@ -22,9 +22,10 @@ NODE_MODULES = (
     "sandbox_render",
     "model_loader",
     "codegen",
+    "draft_refine",
 )
 # Modules that register HTTP routes on the running server.
-ROUTE_MODULES: tuple[str, ...] = ()
+ROUTE_MODULES = ("routes",)
 
 
 def _import_sibling(name: str):

@@ -1,0 +1,553 @@
+"""Worker host, run as ``python -I -c <boot> <sandbox dir> <config json>`` with a scrubbed environment.
+
+Linux ("zygote" mode): preloads matplotlib/numpy/PIL/resvg, does a warm render, never runs user
+code itself. It keeps ONE child forked, hardened and warmed, blocked on a job pipe; each job goes
+to that child, which runs exactly once and exits. Child hardening order: setsid -> pdeathsig ->
+fds closed (stdio to /dev/null) -> chdir(scratch) -> warm render -> capabilities dropped ->
+no_new_privs -> Landlock -> seccomp -> self-test -> "ready" -> job -> rlimits -> exec(code).
+A layer the tier needs that fails => the child reports it and the job is refused (fail closed).
+
+"spawn" mode (Windows/macOS, and isolation="spawn" anywhere): the process itself is a single-use
+worker: preload, warm, serve one job, exit. The parent confines it (Job Object / sandbox-exec).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import sys
+import time
+
+from . import _protocol
+from ._types import Limits
+
+SCRATCH_QUOTA = 256 * 1024 * 1024
+READY_TIMEOUT = 30.0
+
+
+def _out(fd, data: bytes):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _reader(fd):
+    def read_exact(n):
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = os.read(fd, min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return bytes(buf)
+    return read_exact
+
+
+WARM_CODE = """
+fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+ax.bar(["Q1", "Q2", "Q3"], [3.5, 5.25, 2.0], color="#4c72b0", label="sales 销售")
+ax.plot([0, 1, 2], [1, 2, 1.5], marker="o", color="k")
+ax.set_title("Warm-up")
+ax.set_ylabel("value")
+ax.legend(loc="upper left")
+fig.savefig(os.path.join(output_dir, "warm.png"))
+plt.close(fig)
+im = Image.new("RGB", (64, 32), "white"); ImageDraw.Draw(im).text((2, 2), "w", fill="black")
+im.save(os.path.join(output_dir, "warm2.png"))
+"""
+
+
+def _warm_light():
+    """Cheap warm-up for a pre-forked child: touch the drawing path without a full render."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=50)
+    ax.bar([1, 2], [3, 1])
+    ax.set_title("warm")
+    fig.canvas.draw()
+    plt.close(fig)
+
+
+def _warm(scratch=None):
+    """Run the whole pipeline once on our own chart: imports, font caches, text layout caches and
+    (in a pre-forked child) the copy-on-write faults are paid before a job arrives."""
+    from . import _runner
+    from ._types import Limits
+    _runner.warm_imports()
+    import tempfile
+    d = scratch or tempfile.mkdtemp(prefix="warm-")
+    try:
+        _runner.run_python(WARM_CODE, Limits(), d)
+    finally:
+        for fn in os.listdir(d):
+            try:
+                os.remove(os.path.join(d, fn))
+            except OSError:
+                pass
+        if scratch is None:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------- child
+
+def _harden(cfg, scratch, required):
+    """Apply the kernel layers. Returns the list of layers in place. Raises on a required failure."""
+    from . import _linux
+    layers, failed = [], {}
+
+    def step(name, fn):
+        try:
+            r = fn()
+            layers.append(name if r is None or r is True else f"{name}({r})")
+        except Exception as e:  # noqa: BLE001
+            failed[name] = f"{type(e).__name__}: {e}"
+
+    step("no_new_privs", _linux.set_no_new_privs)
+    if os.geteuid() == 0 or _has_caps():
+        step("caps-dropped", _linux.drop_capabilities)
+    if cfg.get("_test_break_landlock"):
+        failed["landlock"] = "broken on purpose (test hook)"
+    elif not cfg.get("disable_landlock"):
+        rp = [p for p in cfg["read_paths"] if os.path.exists(p)]
+        step("landlock", lambda: "abi %d" % _linux.apply_landlock(rp, [scratch], cfg.get("rw_files", [])))
+    if not cfg.get("disable_seccomp"):
+        step("seccomp", lambda: "%d insns" % _linux.apply_seccomp(os.getpid()))
+    for req in required:
+        if not any(layer.startswith(req) for layer in layers):
+            raise RuntimeError(f"sandbox layer {req!r} could not be installed: {failed.get(req, 'not attempted')}")
+    return layers, failed
+
+
+def _has_caps():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16) != 0
+    except OSError:
+        pass
+    return False
+
+
+def _selftest(cfg, layers):
+    """Verify the layers actually bite (a layer that silently does nothing must not pass)."""
+    problems = []
+    if any(x.startswith("landlock") for x in layers):
+        probe = cfg.get("probe_path")
+        if probe and os.path.exists(probe):
+            try:
+                os.close(os.open(probe, os.O_RDONLY))
+                problems.append(f"landlock: {probe} is readable")
+            except PermissionError:
+                pass
+            except OSError:
+                pass
+    if any(x.startswith("seccomp") for x in layers):
+        import socket
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.close()
+            problems.append("seccomp: socket() allowed")
+        except PermissionError:
+            pass
+    return problems
+
+
+def _child(cfg, job_r, res_w, scratch, nproc, required):
+    # runs in the forked child; must never return
+    t_fork = time.monotonic()
+    try:
+        os.setsid()
+        from . import _linux
+        _linux.set_pdeathsig()
+        if os.getppid() != cfg["_zygote_pid"]:
+            os._exit(3)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        keep = {0, 1, 2, job_r, res_w}
+        os.closerange(3, min(job_r, res_w)) if min(job_r, res_w) > 3 else None
+        for fd in range(3, max(job_r, res_w) + 1):
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        os.closerange(max(job_r, res_w) + 1, 65536)
+        os.chdir(scratch)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        tw = time.monotonic()
+        _warm(scratch)
+        warm_s = time.monotonic() - tw
+        vm_base = _linux.vm_size_bytes()
+        try:
+            layers, failed = _harden(cfg, scratch, required)
+            problems = _selftest(cfg, layers)
+            if problems:
+                raise RuntimeError("sandbox self-test failed: " + "; ".join(problems))
+        except Exception as e:  # noqa: BLE001 - fail closed
+            _out(res_w, _protocol.encode({"ready": False, "error": f"{e}"}))
+            os._exit(4)
+        _out(res_w, _protocol.encode({"ready": True, "layers": layers, "failed": failed, "warm_s": warm_s,
+                                      "ready_after_s": time.monotonic() - t_fork}))
+        req, _ = _protocol.read_frame(_reader(job_r), 0)
+        os.close(job_r)
+        from . import _runner as _r
+        _r._FRESH_PROCESS = True
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        limits = Limits.from_dict(req.get("limits") or {})
+        _linux.apply_rlimits(limits, vm_base, nproc)
+        from . import _runner
+        try:
+            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch)
+        except MemoryError:
+            header, blobs = {"ok": False, "error_type": "MemoryLimit",
+                             "error": f"out of memory (memory_mb={limits.memory_mb})", "log": ""}, []
+        header["job_cpu_s"] = time.process_time() - cpu0   # CPU after the job arrived (critical path)
+        header["job_wall_s"] = time.monotonic() - wall0
+        _out(res_w, _protocol.encode(header, blobs))
+    except BaseException as e:  # noqa: BLE001
+        try:
+            _out(res_w, _protocol.encode({"ok": False, "error_type": "WorkerCrashed",
+                                          "error": f"sandbox child failed: {type(e).__name__}: {e}"}))
+        except BaseException:  # noqa: BLE001
+            pass
+    os._exit(0)
+
+
+# ---------------------------------------------------------------------------------------------- zygote
+
+class _Prepared:
+    def __init__(self, pid, job_w, res_r, scratch):
+        self.pid, self.job_w, self.res_r, self.scratch = pid, job_w, res_r, scratch
+        self.ready = None
+
+
+def _dir_size(path):
+    total = 0
+    for root, dirs, files in os.walk(path):
+        for fn in files:
+            try:
+                total += os.lstat(os.path.join(root, fn)).st_size
+            except OSError:
+                pass
+    return total
+
+
+class Zygote:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.n = 0
+        self.child = None
+        self.required = []
+        self.tier = None
+        self.layers = []
+        self._to_reap = None
+        self.ready_wait = 0.0
+
+    def prepare(self):
+        from . import _linux
+        self.n += 1
+        scratch = os.path.join(self.cfg["scratch_base"], f"job-{os.getpid()}-{self.n}")
+        os.mkdir(scratch, 0o700)
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        _grow_pipe(res_r)
+        nproc = None
+        try:
+            nproc = _linux.count_uid_processes(os.getuid()) + 256
+        except OSError:
+            pass
+        cfg = self.cfg
+        brk = cfg.get("_test_break_landlock_from_child")
+        if brk and self.n >= brk:
+            cfg = dict(cfg, _test_break_landlock=True)
+        pid = os.fork()
+        if pid == 0:
+            os.close(job_w)
+            os.close(res_r)
+            _child(cfg, job_r, res_w, scratch, nproc, self.required)
+            os._exit(0)
+        os.close(job_r)
+        os.close(res_w)
+        self.child = _Prepared(pid, job_w, res_r, scratch)
+
+    def _await_ready(self, ch, timeout):
+        buf = self._read_until_frame(ch.res_r, time.monotonic() + timeout, 1 << 16)
+        if buf is None:
+            return {"ready": False, "error": "sandbox child did not become ready"}
+        try:
+            hdr, _ = _protocol.read_frame(_bytes_reader(buf), 0)
+        except Exception as e:  # noqa: BLE001
+            return {"ready": False, "error": f"bad ready message: {e}"}
+        return hdr
+
+    def _read_until_frame(self, fd, deadline, cap, scratch=None):
+        """Read one complete frame from fd. Returns bytes, None on EOF/timeout, or raises OverflowError."""
+        buf = bytearray()
+        need = None
+        last_quota = 0.0
+        while True:
+            if need is None and len(buf) >= 8:
+                need = 8 + struct.unpack("<I", bytes(buf[4:8]))[0] + 8
+                if need - 16 > _protocol.MAX_HEADER:
+                    raise OverflowError("header too large")
+            if need is not None and len(buf) >= need and need >= 16:
+                hl = struct.unpack("<I", bytes(buf[4:8]))[0]
+                if len(buf) >= 8 + hl + 8:
+                    bl = struct.unpack("<Q", bytes(buf[8 + hl:16 + hl]))[0]
+                    total = 16 + hl + bl
+                    if total > cap:
+                        raise OverflowError("result too large")
+                    if len(buf) >= total:
+                        return bytes(buf[:total])
+            now = time.monotonic()
+            if now >= deadline:
+                return None
+            if scratch and now - last_quota > 0.1:
+                last_quota = now
+                if _dir_size(scratch) > SCRATCH_QUOTA:
+                    raise OverflowError(f"output_dir holds more than {SCRATCH_QUOTA >> 20} MiB")
+            r, _, _ = select.select([fd], [], [], min(0.1, deadline - now))
+            if r:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return None
+                buf += chunk
+
+    def _reap(self, ch, kill=True):
+        if kill:
+            try:
+                os.kill(ch.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            _, status = os.waitpid(ch.pid, 0)
+        except ChildProcessError:
+            status = 0
+        for fd in (ch.job_w, ch.res_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(ch.scratch, ignore_errors=True)
+        return status
+
+    def start(self):
+        self.prepare()
+        ready = self._await_ready(self.child, READY_TIMEOUT)
+        self.child.ready = ready
+        layers = ready.get("layers", []) if ready.get("ready") else []
+        req = self.cfg.get("isolation", "auto")
+        has_ll = any(x.startswith("landlock") for x in layers)
+        has_sc = any(x.startswith("seccomp") for x in layers)
+        self.layers = layers
+        if has_ll and has_sc:
+            tier = "strong"
+        elif has_sc:
+            tier = "partial"
+        else:
+            tier = "none"
+        want = {"strong": ["no_new_privs", "landlock", "seccomp"], "partial": ["no_new_privs", "seccomp"]}
+        err = None
+        if req in want and [r for r in want[req] if not any(x.startswith(r) for x in layers)]:
+            err = f"isolation {req!r} requested but only [{', '.join(layers) or 'nothing'}] could be installed " \
+                  f"({ready.get('failed') or ready.get('error')})"
+        if req in ("auto", "strong", "partial") and not err:
+            # every later child must install at least what this one did (fail closed)
+            self.required = [r for r in ("no_new_privs", "landlock", "seccomp", "caps-dropped")
+                             if any(x.startswith(r) for x in layers)]
+        self.tier = tier
+        return {"hello": True, "tier": tier, "layers": layers + ["rlimits", "clean-env", "single-use-child"],
+                "failed": ready.get("failed") or {}, "error": err or (None if ready.get("ready") else ready.get("error")),
+                "pid": os.getpid()}
+
+    def serve(self, read_exact):
+        hello = self.start()
+        _out(1, _protocol.encode(hello))
+        while True:
+            try:
+                req, _ = _protocol.read_frame(read_exact, 0)
+            except EOFError:
+                break
+            t0 = time.monotonic()
+            self._to_reap = None
+            header, blob = self.run_one(req)
+            header["child_s"] = time.monotonic() - t0
+            _out(1, _protocol.encode(header, [blob]))
+            del blob
+            if self._to_reap is not None:
+                self._reap(self._to_reap, kill=True)
+                self._to_reap = None
+            try:
+                self.prepare()   # pre-fork + warm the next child after replying (off the critical path)
+            except Exception:  # noqa: BLE001 - the next job reports it
+                self.child = None
+        if self.child:
+            self._reap(self.child)
+
+    def run_one(self, req):
+        limits = Limits.from_dict(req.get("limits") or {})
+        ch = self.child
+        if ch is None:
+            self.prepare()
+            ch = self.child
+        tw = time.monotonic()
+        if ch.ready is None:
+            ch.ready = self._await_ready(ch, READY_TIMEOUT)
+        self.ready_wait = time.monotonic() - tw
+        self.child = None
+        try:
+            if not ch.ready.get("ready"):
+                self._reap(ch)
+                return {"ok": False, "error_type": "WorkerCrashed",
+                        "error": f"the sandbox refused to run the code: {ch.ready.get('error')}"}, b""
+            layers = ch.ready.get("layers", [])
+            try:
+                _out(ch.job_w, _protocol.encode({"code": req.get("code", ""), "language": req.get("language", "auto"),
+                                                 "limits": limits.to_dict()}))
+                os.close(ch.job_w)
+            except OSError:
+                pass
+            ch.job_w = -1
+            cap = _protocol.max_blob(limits) + _protocol.MAX_HEADER + 16
+            deadline = time.monotonic() + float(limits.timeout_s)
+            try:
+                buf = self._read_until_frame(ch.res_r, deadline, cap, scratch=ch.scratch)
+            except OverflowError as e:
+                self._reap(ch)
+                return {"ok": False, "error_type": "OutputTooLarge", "error": f"output too large: {e}"}, b""
+            timed_out = buf is None and time.monotonic() >= deadline
+            if buf is None:
+                status = self._reap(ch, kill=True)
+                return self._no_result(status, timed_out, limits), b""
+            os.kill(ch.pid, signal.SIGKILL)     # the job is over; reaped after the reply is sent
+            self._to_reap = ch
+            try:
+                header, blob = _protocol.read_frame(_bytes_reader(buf), cap)
+            except Exception as e:  # noqa: BLE001
+                return {"ok": False, "error_type": "WorkerCrashed", "error": f"invalid result from the sandbox: {e}"}, b""
+            header["layers"] = layers
+            header["ready_wait_s"] = self.ready_wait
+            header["warm_s"] = ch.ready.get("warm_s")
+            header["ready_after_s"] = ch.ready.get("ready_after_s")
+            return header, blob
+        finally:
+            pass
+
+    def _no_result(self, status, timed_out, limits):
+        if timed_out:
+            return {"ok": False, "error_type": "Timeout",
+                    "error": f"the code ran longer than timeout_s={limits.timeout_s:g} s and was stopped"}
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            if sig == signal.SIGXCPU:
+                return {"ok": False, "error_type": "Timeout",
+                        "error": f"the code used more than cpu_s={limits.cpu_s} s of CPU time and was stopped"}
+            if sig == signal.SIGXFSZ:
+                return {"ok": False, "error_type": "OutputTooLarge", "error": "a file written by the code was too large"}
+            if sig == signal.SIGSYS:
+                return {"ok": False, "error_type": "Forbidden", "error": "the code made a forbidden system call"}
+            if sig == signal.SIGKILL:
+                return {"ok": False, "error_type": "MemoryLimit",
+                        "error": f"the sandbox process was killed (SIGKILL; likely out of memory, memory_mb={limits.memory_mb})"}
+            hint = " (often an allocation failure under the memory limit)" if sig == signal.SIGABRT else ""
+            return {"ok": False, "error_type": "WorkerCrashed", "error": f"the sandbox process crashed ({name}){hint}"}
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return {"ok": False, "error_type": "WorkerCrashed",
+                "error": f"the sandbox process exited (status {code}) without a result (did the code call os._exit?)"}
+
+
+def _grow_pipe(fd, size=4 << 20):
+    """Bigger pipe buffers: a ~1 MB image then crosses in one or two wake-ups instead of ~20."""
+    import fcntl
+    for n in (size, 1 << 20):
+        try:
+            fcntl.fcntl(fd, 1031, n)   # F_SETPIPE_SZ
+            return
+        except OSError:
+            continue
+
+
+def _bytes_reader(buf):
+    pos = [0]
+
+    def read_exact(n):
+        if pos[0] + n > len(buf):
+            raise EOFError
+        out = buf[pos[0]:pos[0] + n]
+        pos[0] += n
+        return out
+    return read_exact
+
+
+# ---------------------------------------------------------------------------------------------- spawn mode
+
+def serve_spawn(cfg, read_exact):
+    """Single-use worker: preload + warm, say hello, run exactly one job in-process, exit."""
+    import tempfile
+    _out(1, _protocol.encode({"hello": True, "tier": cfg.get("spawn_tier", "none"),
+                              "layers": cfg.get("spawn_layers", []), "pid": os.getpid()}))
+    try:
+        req, _ = _protocol.read_frame(read_exact, 0)
+    except EOFError:
+        return
+    limits = Limits.from_dict(req.get("limits") or {})
+    scratch = tempfile.mkdtemp(prefix="job-", dir=cfg["scratch_base"])
+    t0 = time.monotonic()
+    try:
+        try:
+            import resource
+            resource.setrlimit(resource.RLIMIT_CPU, (int(limits.cpu_s), int(limits.cpu_s) + 1))
+        except Exception:  # noqa: BLE001 - Windows: the Job Object limits instead
+            pass
+        from . import _runner
+        old = sys.stdout
+        try:
+            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch)
+        finally:
+            sys.stdout = old
+    except BaseException as e:  # noqa: BLE001
+        header, blobs = {"ok": False, "error_type": "WorkerCrashed", "error": f"{type(e).__name__}: {e}"}, []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    header["child_s"] = time.monotonic() - t0
+    _out(1, _protocol.encode(header, blobs))
+
+
+def main(cfg_json: str):
+    cfg = json.loads(cfg_json)
+    # our protocol owns fd 0/1; anything else printing must not corrupt it
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(proto_out, 1)  # keep fd 1 = protocol for _out; Python-level stdout goes to stderr
+    sys.stdout = sys.stderr
+    read_exact = _reader(proto_in)
+    # No PR_SET_PDEATHSIG here: it fires when the *thread* that started this process exits (a
+    # request thread of the server, say), not the process. The worker ends on EOF of its stdin
+    # instead, which happens when the owning process dies; job children do set it (their parent
+    # is this single-threaded process).
+    import tempfile
+    warm_dir = tempfile.mkdtemp(prefix="warm-", dir=cfg["scratch_base"])   # inside the allowed scratch area
+    _warm(warm_dir)
+    shutil.rmtree(warm_dir, ignore_errors=True)
+    if cfg.get("mode") == "spawn":
+        serve_spawn(cfg, read_exact)
+        return
+    from ._pool import read_paths
+    cfg["read_paths"] = read_paths(cfg["mplconfig"], cfg["sandbox_dir"])
+    cfg["_zygote_pid"] = os.getpid()
+    _grow_pipe(proto_out)
+    try:
+        import gc
+        gc.freeze()
+    except Exception:  # noqa: BLE001
+        pass
+    Zygote(cfg).serve(read_exact)

@@ -290,13 +290,17 @@ class OpenAIBackend(io.ComfyNode):
             description=(
                 "An OpenAI-compatible chat server (Ollama, LM Studio, vLLM, llama.cpp server, OpenAI, "
                 "OpenRouter...) as the code writer for CoCo_CodeGen. The API key is read from an environment "
-                "variable or a local key file, never from the workflow."
+                "variable or a local key file, never from the workflow, and is sent only to servers on this "
+                "machine or to hosts allowed here (COCO_API_HOSTS, or a per-host key-file entry): a shared "
+                "workflow cannot redirect your key to another server."
             ),
             inputs=[
                 io.String.Input("base_url", default="http://127.0.0.1:11434/v1",
                                 tooltip="API root of the server, http(s) only, no user/password in it; /v1 is "
                                         "added when missing. Ollama :11434, LM Studio :1234, vLLM :8000, "
-                                        "llama.cpp :8080, https://api.openai.com/v1."),
+                                        "llama.cpp :8080, https://api.openai.com/v1. A key is sent to a non-local "
+                                        "host only if this machine allows it (COCO_API_HOSTS or a key-file entry "
+                                        "for that host)."),
                 io.String.Input("model", default="",
                                 tooltip="Model name as the server lists it (GET /v1/models). Checked when the node "
                                         "runs; an unknown name fails with the list of available ones. Empty = "
@@ -304,11 +308,15 @@ class OpenAIBackend(io.ComfyNode):
                 io.String.Input("api_key_env", default="OPENAI_API_KEY",
                                 tooltip="NAME of the environment variable that holds the API key (not the key "
                                         "itself). Must end in API_KEY. Leave the variable unset for local servers "
-                                        "without keys."),
+                                        "without keys. The key goes only to localhost/127.x/::1 or to hosts listed "
+                                        "in the environment variable COCO_API_HOSTS (e.g. "
+                                        "COCO_API_HOSTS=api.openai.com,openrouter.ai); other hosts are refused."),
                 io.String.Input("api_key_file", default="",
                                 tooltip="Optional path to a local JSON/INI key file, e.g. coco_keys.json in "
                                         "ComfyUI's user folder (relative paths start there): {\"api_key\": \"...\"} "
-                                        "or {\"keys\": {\"host\": \"...\"}}. Used instead of api_key_env."),
+                                        "or {\"keys\": {\"host\": \"...\"}}. Used instead of api_key_env. A "
+                                        "per-host entry is sent to that host only; the fallback api_key follows "
+                                        "the same host rule as api_key_env."),
                 io.Float.Input("timeout", default=120.0, min=1.0, max=3600.0, step=1.0,
                                tooltip="Seconds to wait for the server to connect or send the next piece of text."),
             ],

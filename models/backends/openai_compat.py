@@ -11,6 +11,15 @@ OpenRouter...), standard library only.
 * The API key is read at request time, only from an environment variable (its *name* is
   configured) or from a local key file; it is never stored on the object, never put in an error
   message and never logged.
+* Keys are bound to hosts. ``base_url`` is a widget value, so a shared workflow chooses it; the
+  key must not follow it anywhere. A key is sent only when the host is
+  - loopback (``localhost``, 127.0.0.0/8, ``::1``), or
+  - allowed on this machine: listed in the environment variable ``COCO_API_HOSTS``
+    (comma-separated ``host`` or ``host:port``), or
+  - the key comes from a per-host entry of the key file (``{"keys": {"api.openai.com": "..."}}``,
+    an INI section named after the host), which binds that key to that host.
+  Otherwise the request is refused before any connection is made, with an error naming the host
+  and how to allow it. Without any key configured, nothing is sent and nothing is refused.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from ..codegen.backend import (BackendError, GenerationParams, OnToken, ShouldSt
 log = logging.getLogger("ComfyUI-CoCo")
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+HOSTS_ENV = "COCO_API_HOSTS"
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*API_KEY$", re.IGNORECASE)
 _MAX_ERROR_TEXT = 400
 _POLL_S = 0.1
@@ -89,6 +99,57 @@ def is_loopback(base_url: str) -> bool:
         return False
 
 
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _parse_host_entry(entry: str) -> Optional[tuple[str, Optional[int]]]:
+    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` (a URL is accepted too) -> (host, port|None)."""
+    e = entry.strip().lower()
+    if not e:
+        return None
+    if "://" in e:
+        parts = urllib.parse.urlsplit(e)
+    else:
+        parts = urllib.parse.urlsplit("//" + e)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host.rstrip("."), port
+
+
+def allowed_hosts(env: Optional[dict] = None) -> list[tuple[str, Optional[int]]]:
+    """The hosts this machine allows API keys to be sent to (``COCO_API_HOSTS``), parsed."""
+    raw = (env if env is not None else os.environ).get(HOSTS_ENV, "")
+    out = []
+    for item in raw.split(","):
+        parsed = _parse_host_entry(item)
+        if parsed is not None:
+            out.append(parsed)
+    return out
+
+
+def host_allowed(base_url: str, env: Optional[dict] = None) -> bool:
+    """May an API key that is not bound to a host (environment variable, key-file fallback) be sent
+    to ``base_url``? Loopback always; other hosts only when ``COCO_API_HOSTS`` lists them (``host``
+    matches any port, ``host:port`` that port only)."""
+    if is_loopback(base_url):
+        return True
+    parts = urllib.parse.urlsplit(base_url)
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port or _default_port(parts.scheme)
+    except ValueError:
+        return False
+    for h, p in allowed_hosts(env):
+        if h == host and (p is None or p == port):
+            return True
+    return False
+
+
 def check_env_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -125,12 +186,18 @@ def _key_candidates(base_url: str) -> list[str]:
 
 
 def read_key_file(path: str, base_url: str) -> Optional[str]:
-    """The key for ``base_url`` from a JSON or INI file.
+    """The key for ``base_url`` from a JSON or INI file (see :func:`read_key_file_entry`)."""
+    return read_key_file_entry(path, base_url)[0]
+
+
+def read_key_file_entry(path: str, base_url: str) -> tuple[Optional[str], bool]:
+    """``(key, per_host)`` for ``base_url`` from a JSON or INI file; ``per_host`` is True when the
+    key came from an entry named after this server (it is bound to it), False for the fallback.
 
     JSON: ``{"api_key": "..."}``, or keys per server ``{"keys": {"api.openai.com": "...",
     "http://10.0.0.5:8000/v1": "..."}}`` (matched by full base_url, URL without /v1, host:port,
     host; ``"api_key"`` is the fallback). INI: a section named like one of those with
-    ``api_key = ...``, else ``[default]`` / ``[DEFAULT]``.
+    ``api_key = ...``, else ``[default]`` / ``[DEFAULT]`` (fallback).
     """
     full = resolve_key_file(path)
     if not os.path.isfile(full):
@@ -152,19 +219,21 @@ def read_key_file(path: str, base_url: str) -> Optional[str]:
         for c in cands:
             v = per.get(c)
             if isinstance(v, str) and v.strip():
-                return v.strip()
+                return v.strip(), True
         v = data.get("api_key")
-        return v.strip() if isinstance(v, str) and v.strip() else None
+        return (v.strip() if isinstance(v, str) and v.strip() else None), False
     cp = configparser.ConfigParser(interpolation=None)
     try:
         cp.read_string(text)
     except configparser.Error:
         raise BackendError(f"api_key_file {full!r} is neither JSON nor INI.") from None
-    for section in [*cands, "default"]:
+    for section in cands:
         if cp.has_section(section) and cp.get(section, "api_key", fallback="").strip():
-            return cp.get(section, "api_key").strip()
+            return cp.get(section, "api_key").strip(), True
+    if cp.has_section("default") and cp.get("default", "api_key", fallback="").strip():
+        return cp.get("default", "api_key").strip(), False
     v = cp.defaults().get("api_key", "").strip()
-    return v or None
+    return (v or None), False
 
 
 def redact(text: str, key: Optional[str]) -> str:
@@ -207,10 +276,33 @@ class OpenAICompatBackend:
         return f"environment variable {self.api_key_env}"
 
     def _api_key(self) -> Optional[str]:
+        """The key to send, or None. Raises BackendError (before any connection) when a key is
+        configured but not allowed for this host."""
         if self.api_key_file:
-            return read_key_file(self.api_key_file, self.base_url)
-        v = os.environ.get(self.api_key_env, "").strip()
-        return v or None
+            key, per_host = read_key_file_entry(self.api_key_file, self.base_url)
+        else:
+            key, per_host = (os.environ.get(self.api_key_env, "").strip() or None), False
+        if key and not per_host and not host_allowed(self.base_url):
+            raise BackendError(self._refusal())
+        return key
+
+    def _refusal(self) -> str:
+        p = self._parts
+        host = p.hostname or ""
+        shown = f"[{host}]" if ":" in host else host
+        hostport = shown + (f":{p.port}" if p.port is not None else "")
+        if self.api_key_file:
+            src = f"the fallback 'api_key' of the key file {resolve_key_file(self.api_key_file)}"
+        else:
+            src = f"the environment variable {self.api_key_env}"
+        return (f"refusing to send the API key from {src} to {hostport}: API keys are sent only to servers on "
+                f"this machine (localhost/127.x/::1) and to hosts you allowed here, because base_url comes from "
+                f"the workflow and a shared workflow could otherwise send your key to any server. If you trust "
+                f"{hostport}, allow it on this machine: set the environment variable {HOSTS_ENV}={hostport} "
+                f"(a comma-separated list of host or host:port) where ComfyUI starts and restart ComfyUI, or put a "
+                f"per-host entry in a key file ({{\"keys\": {{\"{hostport}\": \"<key>\"}}}}) and set api_key_file "
+                f"to it. To use the server without a key, "
+                + ("clear api_key_file." if self.api_key_file else f"leave {self.api_key_env} unset."))
 
     def _key_hint(self, have_key: bool) -> str:
         where = self.key_source()

@@ -230,3 +230,104 @@ def test_comfy_interrupt_exception_propagates(server):
                 "hi", GenerationParams(), on_token=on_token, should_stop=mm.throw_exception_if_processing_interrupted)
     finally:
         mm.interrupt_current_processing(False)
+
+
+# ---- keys are bound to hosts (a shared workflow chooses base_url, not where the key goes) ------------
+
+FOREIGN = "api.example.com"  # never contacted: refusals happen before connecting; allowed cases are routed
+                             # to the local fake server by _Routed below (the target stays 127.0.0.1)
+
+
+class _Routed(OpenAICompatBackend):
+    """Talks to the local fake server whatever host base_url names (the Host header keeps that name),
+    so the allow path is tested over real HTTP without leaving 127.0.0.1."""
+
+    target_port: int = 0
+    connects = 0
+
+    def _connect(self):
+        import http.client
+
+        type(self).connects += 1
+        conn = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=self.timeout)
+        return conn
+
+
+class _NoConnect(OpenAICompatBackend):
+    def _connect(self):  # a refusal must come before any connection attempt
+        raise AssertionError("a connection was attempted")
+
+
+def test_host_allowlist_rules():
+    from comfyui_coco.models.backends.openai_compat import allowed_hosts, host_allowed
+
+    env = {"COCO_API_HOSTS": " API.OpenAI.com , openrouter.ai:443,[fd00::5]:8000, 10.0.0.5:8000, ,bad:port:x"}
+    assert ("api.openai.com", None) in allowed_hosts(env) and ("fd00::5", 8000) in allowed_hosts(env)
+    assert host_allowed("https://api.openai.com/v1", env) and host_allowed("http://api.openai.com:8080/v1", env)
+    assert host_allowed("https://openrouter.ai/api/v1", env)  # default https port
+    assert not host_allowed("http://openrouter.ai/api/v1", env)  # port 80 is not 443
+    assert host_allowed("http://10.0.0.5:8000/v1", env) and not host_allowed("http://10.0.0.5:8001/v1", env)
+    assert host_allowed("http://[fd00::5]:8000/v1", env)
+    for url in ("https://api.openai.com.evil.io/v1", "https://evil.io/api.openai.com/v1", "http://127.0.0.1.nip.io/v1",
+                "https://openai.com/v1"):
+        assert not host_allowed(url, env), url
+    # loopback needs no entry; nothing else is allowed by default
+    for url in ("http://127.0.0.1:1/v1", "http://127.9.9.9/v1", "http://localhost:11434/v1", "http://[::1]/v1"):
+        assert host_allowed(url, {}), url
+    assert not host_allowed("https://api.openai.com/v1", {})
+
+
+def test_env_key_is_refused_for_a_foreign_host_before_connecting(monkeypatch):
+    monkeypatch.setenv(ENV, KEY)
+    monkeypatch.delenv("COCO_API_HOSTS", raising=False)
+    b = _NoConnect(f"https://{FOREIGN}/v1", "gpt-x", api_key_env=ENV)
+    for call in (b.choose_model, lambda: b.generate("hi", GenerationParams())):
+        with pytest.raises(BackendError) as e:
+            call()
+        msg = str(e.value)
+        assert f"refusing to send the API key from the environment variable {ENV} to {FOREIGN}" in msg
+        assert f"COCO_API_HOSTS={FOREIGN}" in msg and "key file" in msg
+        assert KEY not in msg
+
+
+def test_env_key_goes_to_an_allowed_host_only(server, monkeypatch):
+    server.api_key = KEY
+    monkeypatch.setenv(ENV, KEY)
+    _Routed.target_port = server.port
+    url = f"http://{FOREIGN}:{server.port}/v1"
+    # allowed by host:port -> the key is sent
+    monkeypatch.setenv("COCO_API_HOSTS", f"other.org, {FOREIGN}:{server.port}")
+    assert _Routed(url, "coder-1", api_key_env=ENV).generate("hi", GenerationParams()) == server.answers[0]
+    assert server.auth_headers[-1] == f"Bearer {KEY}"
+    # the same host on another port is not allowed -> refused, nothing reaches the server
+    n, c = len(server.auth_headers), _Routed.connects
+    monkeypatch.setenv("COCO_API_HOSTS", f"{FOREIGN}:1")
+    with pytest.raises(BackendError, match=f"COCO_API_HOSTS={FOREIGN}:{server.port}"):
+        _Routed(url, "coder-1", api_key_env=ENV).generate("hi", GenerationParams())
+    assert len(server.auth_headers) == n and _Routed.connects == c
+    # without any key nothing secret is at stake: the request goes out without Authorization
+    monkeypatch.delenv(ENV)
+    server.api_key = None
+    assert _Routed(url, "coder-1", api_key_env=ENV).generate("hi", GenerationParams()) == server.answers[0]
+    assert server.auth_headers[-1] is None
+
+
+def test_key_file_per_host_entry_is_bound_to_that_host(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("COCO_API_HOSTS", raising=False)
+    server.api_key = KEY
+    _Routed.target_port = server.port
+    url = f"http://{FOREIGN}:{server.port}/v1"
+    f = tmp_path / "keys.json"
+    f.write_text(json.dumps({"api_key": "sk-fallback-xxxxxx", "keys": {FOREIGN: KEY}}))
+    # the per-host entry is the user's allowance for that host
+    assert _Routed(url, "coder-1", api_key_file=str(f)).generate("hi", GenerationParams()) == server.answers[0]
+    assert server.auth_headers[-1] == f"Bearer {KEY}"
+    # another foreign host would get the unbound fallback: refused before connecting
+    with pytest.raises(BackendError, match="fallback 'api_key' of the key file") as e:
+        _NoConnect("https://elsewhere.example.net/v1", "m", api_key_file=str(f)).choose_model()
+    assert "sk-fallback" not in str(e.value)
+    ini = tmp_path / "keys.ini"
+    ini.write_text(f"[default]\napi_key = {KEY}\n[{FOREIGN}]\napi_key = {KEY}\n")
+    with pytest.raises(BackendError, match="refusing"):
+        _NoConnect("https://elsewhere.example.net/v1", "m", api_key_file=str(ini)).choose_model()
+    assert _Routed(url, "coder-1", api_key_file=str(ini)).choose_model() == "coder-1"

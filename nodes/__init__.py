@@ -23,6 +23,7 @@ NODE_MODULES = (
     "model_loader",
     "codegen",
     "draft_refine",
+    "llm_loader",
 )
 # Modules that register HTTP routes on the running server.
 ROUTE_MODULES = ("routes",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import posixpath
 
 
 class CoCoError(Exception):
@@ -53,3 +54,45 @@ def register_model_folders() -> None:
                 old_exts.update(exts)
         else:
             folder_paths.folder_names_and_paths[key] = ([path], set(exts))
+
+
+def _ensure_folder(key: str):
+    import folder_paths
+
+    if key not in folder_paths.folder_names_and_paths:
+        register_model_folders()
+    return folder_paths
+
+
+def list_model_entries(key: str, markers: tuple[str, ...], loose_suffix: str | None = None) -> list[str]:
+    """Entries of a model folder for a dropdown: every sub-folder holding one of ``markers``, as
+    "<name>/", then (with ``loose_suffix``) the files with that suffix outside those folders."""
+    folder_paths = _ensure_folder(key)
+    names = [n.replace("\\", "/") for n in folder_paths.get_filename_list(key)]
+    folders = sorted({posixpath.dirname(n) for n in names
+                      if posixpath.basename(n) in markers and posixpath.dirname(n)})
+    files = []
+    if loose_suffix:
+        for n in names:
+            d = posixpath.dirname(n)
+            if n.lower().endswith(loose_suffix) and not any(d == f or d.startswith(f + "/") for f in folders):
+                files.append(n)
+    return [f + "/" for f in folders] + sorted(files)
+
+
+def resolve_model_entry(key: str, name: str, *, node: str, empty: str, fix: str) -> str:
+    """The absolute path of a dropdown entry ("<name>/" is a folder, else a file), never outside
+    the model folder; a CoCoError that says what to do otherwise."""
+    folder_paths = _ensure_folder(key)
+    if not name or name == empty:
+        raise CoCoError(node, f"nothing was found in ComfyUI/models/{key}/.", fix)
+    rel = name.rstrip("/")
+    for base in folder_paths.get_folder_paths(key):
+        base = os.path.abspath(base)
+        p = os.path.abspath(os.path.join(base, rel))
+        if os.path.commonpath([base, p]) != base:
+            continue  # never leave the model folder
+        if (name.endswith("/") and os.path.isdir(p)) or (not name.endswith("/") and os.path.isfile(p)):
+            return p
+    raise CoCoError(node, f"'{name}' is not in ComfyUI/models/{key}/ (any more).",
+                    "pick another entry, or press R in the UI to refresh the list. " + fix)

@@ -14,12 +14,11 @@ RAM is about the size of the loaded model.
 from __future__ import annotations
 
 import os
-import posixpath
 import time
 
 from comfy_api.latest import io
 
-from .common import CoCoError, register_model_folders
+from .common import CoCoError, list_model_entries, resolve_model_entry
 
 LOADER_ID = "CoCo_ModelLoader"
 CONVERT_ID = "CoCo_ConvertCheckpoint"
@@ -37,45 +36,11 @@ DOWNLOAD_FIX = ("put the official folder from huggingface.co/ByteDance-Seed/BAGE
 def list_checkpoints() -> list[str]:
     """Folders holding ema.safetensors or llm_config.json as "<name>/", plus the other
     .safetensors files (converted single files). Files inside a listed folder are not listed."""
-    import folder_paths
-
-    if FOLDER_KEY not in folder_paths.folder_names_and_paths:
-        register_model_folders()
-    names = [n.replace("\\", "/") for n in folder_paths.get_filename_list(FOLDER_KEY)]
-    folders = set()
-    for n in names:
-        d, base = posixpath.split(n)
-        if d and base in FOLDER_MARKERS:
-            folders.add(d)
-    files = []
-    for n in names:
-        if not n.lower().endswith(".safetensors"):
-            continue
-        d = posixpath.dirname(n)
-        if any(d == f or d.startswith(f + "/") for f in folders):
-            continue
-        files.append(n)
-    out = sorted(f + "/" for f in folders) + sorted(files)
-    return out or [EMPTY]
+    return list_model_entries(FOLDER_KEY, FOLDER_MARKERS, ".safetensors") or [EMPTY]
 
 
 def resolve_checkpoint(name: str, node: str) -> str:
-    import folder_paths
-
-    if FOLDER_KEY not in folder_paths.folder_names_and_paths:
-        register_model_folders()
-    if not name or name == EMPTY:
-        raise CoCoError(node, "no CoCo checkpoint was found in ComfyUI/models/coco/.", DOWNLOAD_FIX)
-    rel = name.rstrip("/")
-    for base in folder_paths.get_folder_paths(FOLDER_KEY):
-        base = os.path.abspath(base)
-        p = os.path.abspath(os.path.join(base, rel))
-        if os.path.commonpath([base, p]) != base:
-            continue  # never leave the model folder
-        if (name.endswith("/") and os.path.isdir(p)) or (not name.endswith("/") and os.path.isfile(p)):
-            return p
-    raise CoCoError(node, f"the checkpoint '{name}' is not in ComfyUI/models/coco/ (any more).",
-                    "pick another entry, or press R in the UI to refresh the list. " + DOWNLOAD_FIX)
+    return resolve_model_entry(FOLDER_KEY, name, node=node, empty=EMPTY, fix=DOWNLOAD_FIX)
 
 
 def _checkpoint_error(node: str, e) -> CoCoError:

@@ -82,3 +82,29 @@ def test_ui_workflow_matches_its_api_twin(workflow, object_info):
     expected = json.loads(twin.read_text())
     strip = lambda p: {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in p.items()}  # noqa: E731
     assert strip(converted) == strip(expected)
+
+
+def test_malicious_workflow_fails_clearly_and_server_keeps_serving(comfy_server, tmp_path):
+    """A shared workflow whose code tries to steal a file and phone home: the node fails with a
+    message that says what was refused, nothing leaks, and the next prompt renders."""
+    secret = tmp_path / "id_rsa"
+    secret.write_text("COCO-SECRET-MARKER-7d1f")
+    secret.chmod(0o644)
+    code = (
+        f"data = open({str(secret)!r}).read()\n"
+        "import socket\n"
+        "socket.create_connection(('127.0.0.1', 9), timeout=1).sendall(data.encode())\n"
+        "plt.title(data)\n"
+    )
+    prompt = copy.deepcopy(CHART_API)
+    prompt["1"]["inputs"]["code"] = code
+    entry = comfy_server.run(prompt)
+    err = execution_error(entry)
+    assert err is not None and err["node_type"] == "CoCo_SandboxRender"
+    msg = err["exception_message"]
+    assert "line 1" in msg and ("Permission" in msg or "Forbidden" in msg or "not permitted" in msg), msg
+    assert "Fix:" in msg
+    assert "COCO-SECRET-MARKER" not in json.dumps(entry)
+    assert comfy_server.alive()
+    ok = comfy_server.run(copy.deepcopy(CHART_API))
+    assert execution_error(ok) is None

@@ -10,7 +10,7 @@ Three nodes:
 * ``CoCo_ProtectComposite``: the protect composite alone, for any refiner (core KSampler img2img,
   another pack's editor, ...).
 * ``CoCo_DraftRefineDiffusion``: the generic path for ANY ComfyUI MODEL: VAE-encode the draft,
-  core ``common_ksampler`` with ``denoise`` (the same code KSampler runs, previews included),
+  core ``comfy.sample.sample`` with ``denoise`` (what KSampler runs, previews included),
   VAE-decode, protect composite.  Equivalent core wiring: VAEEncode -> KSampler(denoise) ->
   VAEDecode -> CoCo_ProtectComposite.
 """
@@ -231,21 +231,36 @@ class DraftRefineDiffusion(io.ComfyNode):
     @classmethod
     def execute(cls, model, vae, positive, negative, draft, denoise: float, seed: int, steps: int, cfg: float,
                 sampler_name: str, scheduler: str, feather: int = 2, protect=None) -> io.NodeOutput:
-        import nodes as comfy_nodes  # ComfyUI's nodes.py (this pack is imported as a package)
-
         from ..models.refine.composite import protect_composite
 
         draft = draft[..., :3]
-        latent = {"samples": vae.encode(draft)}
-        (out_latent,) = comfy_nodes.common_ksampler(model, seed, steps, cfg, sampler_name, scheduler, positive,
-                                                    negative, latent, denoise=denoise)
-        refined = vae.decode(out_latent["samples"])
+        samples = _ksample(model, seed, steps, cfg, sampler_name, scheduler, positive, negative,
+                           vae.encode(draft), denoise)
+        out_latent = {"samples": samples}
+        refined = vae.decode(samples)
         if refined.ndim == 5:  # video VAEs: [B, T, H, W, C]
             refined = refined.reshape(-1, *refined.shape[-3:])
         image, _alpha, report = protect_composite(refined, draft, protect, feather, "box", "refined_to_draft")
         text = f"{DIFFUSION_ID}: denoise {denoise}, {steps} steps, {sampler_name}/{scheduler}, cfg {cfg}, seed {seed}\n"
         text += report.to_text()
         return io.NodeOutput(image, out_latent, text, ui=ui.PreviewImage(image, cls=cls))
+
+
+def _ksample(model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise):
+    """What core KSampler does (noise from the seed, latent previews, progress bar, interrupt), through
+    comfy.sample directly: the pack must not ``import nodes`` (that name is ambiguous inside it)."""
+    import comfy.sample
+    import comfy.utils
+    import latent_preview
+
+    fix = getattr(comfy.sample, "fix_empty_latent_channels", None)
+    if fix is not None:
+        latent_image = fix(model, latent_image)
+    noise = comfy.sample.prepare_noise(latent_image, seed, None)
+    callback = latent_preview.prepare_callback(model, steps)
+    return comfy.sample.sample(model, noise, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
+                               denoise=denoise, callback=callback, disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED,
+                               seed=seed)
 
 
 # ---- the BAGEL path -------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import REPO, ComfyServer, comfy_dir  # noqa: E402
 
 _COMFY = comfy_dir()
+# `python -m pytest` puts the working directory (the repo root) first on sys.path, where our own
+# nodes/ would shadow ComfyUI's top-level `nodes` module. The pack is imported as `comfyui_coco`.
+sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != str(REPO)]
 if not (_COMFY / "main.py").exists():
     raise pytest.UsageError(f"ComfyUI not found at {_COMFY}; run `make test` (it runs dev/bootstrap.sh).")
 

@@ -1,6 +1,6 @@
 """The generic path: CoCo_ProtectComposite (any refiner) and CoCo_DraftRefineDiffusion (any MODEL)
 in-process, with a real core ModelPatcher around a tiny SD1.x-layout UNet (random weights) and a tiny
-SD-latent TAESD. Core code runs unmodified: common_ksampler, VAE encode/decode."""
+SD-latent TAESD. Core code runs unmodified: comfy.sample.sample, VAE encode/decode."""
 
 from __future__ import annotations
 

@@ -262,3 +262,29 @@ class EventStream:
 
     def close(self):
         self.ws.close()
+
+
+TEXT_FRAME = 3  # server.BinaryEventTypes.TEXT: a node's progress_text frame
+
+
+def progress_texts(events: list, node_id: str) -> list[str]:
+    """The progress_text frames (streamed text) one node sent, in order."""
+    import struct
+
+    out = []
+    for kind, data in events:
+        if kind != "binary" or len(data) < 8:
+            continue
+        (etype,) = struct.unpack(">I", data[:4])
+        if etype != TEXT_FRAME:
+            continue
+        (n,) = struct.unpack(">I", data[4:8])
+        if data[8:8 + n].decode() == node_id:
+            out.append(data[8 + n:].decode("utf-8", "replace"))
+    return out
+
+
+def prompt_finished(prompt_id: str):
+    """An EventStream predicate: the server finished executing this prompt."""
+    return lambda ev: (ev[0] == "executing" and ev[1] and ev[1].get("node") is None
+                       and ev[1].get("prompt_id") == prompt_id)

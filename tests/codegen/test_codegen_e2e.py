@@ -9,38 +9,17 @@ through the server's sandbox, and that an identical second run is fully cached.
 from __future__ import annotations
 
 import os
-import struct
 
 import pytest
 from coco_fake_openai import FakeOpenAI
-from harness import EventStream, ComfyServer, cached_nodes, execution_error
+from harness import EventStream, ComfyServer, cached_nodes, execution_error, progress_texts, prompt_finished
 
 KEY = "sk-e2e-secret-4242424242"
 ENV = "COCO_E2E_API_KEY"
-TEXT_FRAME = 3  # protocol.BinaryEventTypes.TEXT
 
 BUG = ("import os\nimport matplotlib.pyplot as plt\n# canvas: 320x160 px\nfig = plt.figure(figsize=(3.2, 1.6), dpi=100)\n"
        "fig.text(0.1, 0.5, TITLE, fontsize=20)\nfig.savefig(os.path.join(output_dir, 'draft.png'))\n")
 FIXED = BUG.replace("TITLE", "'Grand Opening 2026'")
-
-
-def _text_frames(events, node_id: str) -> list[str]:
-    out = []
-    for kind, data in events:
-        if kind != "binary" or len(data) < 8:
-            continue
-        (etype,) = struct.unpack(">I", data[:4])
-        if etype != TEXT_FRAME:
-            continue
-        (n,) = struct.unpack(">I", data[4:8])
-        nid = data[8:8 + n].decode()
-        if nid == node_id:
-            out.append(data[8 + n:].decode("utf-8", "replace"))
-    return out
-
-
-def _finished(pid):
-    return lambda ev: ev[0] == "executing" and ev[1] and ev[1].get("node") is None and ev[1].get("prompt_id") == pid
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +31,6 @@ def fake():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from comfyui_coco import nodes as pack_nodes
-
-    if "codegen" not in pack_nodes.NODE_MODULES:  # skip before paying for a server start
-        pytest.skip("nodes/codegen.py is not registered: add 'codegen' to NODE_MODULES in nodes/__init__.py")
     env = dict(os.environ)
     env[ENV] = KEY  # the key only ever lives in the server's environment
     srv = ComfyServer(tmp_path_factory.mktemp("comfy-codegen"), env=env)
@@ -87,8 +62,6 @@ def _workflow(fake, with_render: bool) -> dict:
 
 def test_codegen_workflow_streams_repairs_and_caches(server, fake):
     info = server.object_info()
-    if "CoCo_CodeGen" not in info:
-        pytest.skip("CoCo_CodeGen is not registered: add 'codegen' to NODE_MODULES in nodes/__init__.py")
     spec = info["CoCo_CodeGen"]["input"]
     assert "llm" in spec["optional"] and "coco_model" in spec["optional"]
     assert all(v[1].get("tooltip") for v in {**spec["required"], **spec["optional"]}.values())
@@ -100,7 +73,7 @@ def test_codegen_workflow_streams_repairs_and_caches(server, fake):
         status, data = server.queue(wf, client_id=ev.client_id)
         assert status == 200, data
         pid = data["prompt_id"]
-        events = ev.drain_until(_finished(pid), timeout=180)
+        events = ev.drain_until(prompt_finished(pid), timeout=180)
     finally:
         ev.close()
     entry = server.wait(pid)
@@ -122,7 +95,7 @@ def test_codegen_workflow_streams_repairs_and_caches(server, fake):
     assert all(h == f"Bearer {KEY}" for h in fake.auth_headers)
 
     # streamed text reached the websocket for node 2, growing piece by piece
-    frames = _text_frames(events, "2")
+    frames = progress_texts(events, "2")
     assert len(frames) >= 3, [e[0] for e in events]
     assert any("fig.text" in f for f in frames)
     assert frames[-1].rstrip().endswith("round(s)]")
@@ -141,9 +114,6 @@ def test_codegen_workflow_streams_repairs_and_caches(server, fake):
 
 
 def test_backend_node_errors_are_actionable(server, fake):
-    info = server.object_info()
-    if "CoCo_OpenAIBackend" not in info:
-        pytest.skip("CoCo_OpenAIBackend is not registered: add 'codegen' to NODE_MODULES in nodes/__init__.py")
     wf = _workflow(fake, False)
     wf["1"]["inputs"]["model"] = "no-such-model"
     wf["2"]["inputs"]["seed"] = 8
@@ -158,8 +128,6 @@ def test_backend_node_errors_are_actionable(server, fake):
 
 
 def test_cancel_during_streaming_stops_the_http_request(server):
-    if "CoCo_CodeGen" not in server.object_info():
-        pytest.skip("CoCo_CodeGen is not registered: add 'codegen' to NODE_MODULES in nodes/__init__.py")
     with FakeOpenAI(models=("coder-1",), api_key=KEY, answers=["```python\n" + "x = 1\n" * 2000 + "```"]) as slow:
         slow.chunk_chars, slow.chunk_delay = 2, 0.02  # about two minutes of streaming
         wf = _workflow(slow, False)
@@ -169,7 +137,7 @@ def test_cancel_during_streaming_stops_the_http_request(server):
             status, data = server.queue(wf, client_id=ev.client_id)
             assert status == 200, data
             pid = data["prompt_id"]
-            ev.drain_until(lambda e: e[0] == "binary" and any("x = 1" in t for t in _text_frames([e], "2")),
+            ev.drain_until(lambda e: e[0] == "binary" and any("x = 1" in t for t in progress_texts([e], "2")),
                            timeout=120)
             server.interrupt()
             events = ev.drain_until(lambda e: e[0] in ("execution_interrupted", "execution_success")

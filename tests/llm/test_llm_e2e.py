@@ -18,45 +18,20 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import struct
 from pathlib import Path
 
 import pytest
-from harness import EventStream, cached_nodes, execution_error
+from harness import EventStream, cached_nodes, execution_error, progress_texts, prompt_finished
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
-TEXT_FRAME = 3  # protocol.BinaryEventTypes.TEXT
 SYSTEM = "You draw with code."
 PROMPT = "A red cube on a blue table"
 FIXED = ("import os\nfrom PIL import Image, ImageDraw\n# canvas: 64x48 px\nim = Image.new('RGB', (64, 48), 'white')\n"
          "ImageDraw.Draw(im).rectangle([8, 8, 40, 40], fill='red')\nim.save(os.path.join(output_dir, 'draft.png'))\n")
 
 
-def _text_frames(events, node_id: str) -> list[str]:
-    out = []
-    for kind, data in events:
-        if kind != "binary" or len(data) < 8:
-            continue
-        (etype,) = struct.unpack(">I", data[:4])
-        if etype != TEXT_FRAME:
-            continue
-        (n,) = struct.unpack(">I", data[4:8])
-        if data[8:8 + n].decode() == node_id:
-            out.append(data[8 + n:].decode("utf-8", "replace"))
-    return out
-
-
-def _finished(pid):
-    return lambda ev: ev[0] == "executing" and ev[1] and ev[1].get("node") is None and ev[1].get("prompt_id") == pid
-
-
 @pytest.fixture(scope="module")
-def server(request):
-    from comfyui_coco import nodes as pack_nodes
-
-    if "llm_loader" not in pack_nodes.NODE_MODULES or "codegen" not in pack_nodes.NODE_MODULES:
-        pytest.skip("add 'llm_loader' (and 'codegen') to NODE_MODULES in nodes/__init__.py")
-    comfy_server = request.getfixturevalue("comfy_server")  # only started when the nodes are registered
+def server(comfy_server):
     for src, dst in ((FIX / "qwen2_tiny", comfy_server.models / "LLM" / "qwen2_tiny"),
                      (FIX / "bagel_tiny", comfy_server.models / "coco" / "bagel_tiny")):
         if not dst.exists():
@@ -77,7 +52,7 @@ def _run_with_events(server, wf):
         status, data = server.queue(wf, client_id=ev.client_id)
         assert status == 200, data
         pid = data["prompt_id"]
-        events = ev.drain_until(_finished(pid), timeout=120)
+        events = ev.drain_until(prompt_finished(pid), timeout=120)
     finally:
         ev.close()
     return server.wait(pid, timeout=60), events
@@ -114,7 +89,7 @@ def test_llm_loader_codegen_streams_and_caches(server):
     expected = llm.generate(msgs, GenerationParams(seed=5, temperature=1.0, max_new_tokens=24))
     assert len(expected) > 0
 
-    frames = _text_frames(events, "2")
+    frames = progress_texts(events, "2")
     assert len(frames) >= 2, [e[0] for e in events][-20:]
     assert frames[-1].startswith(expected) and frames[-1].rstrip().endswith("round(s)]")
     progress = [d for k, d in events if k == "progress" and d.get("node") == "2"]
@@ -152,7 +127,7 @@ def test_coco_model_codegen_then_sandbox_render(server):
     assert err is None, err
     log = entry["outputs"]["4"]["text"][0]
     assert "backend: CoCo model (coco prompts)" in log
-    assert _text_frames(events, "2"), "CodeGen streamed nothing"
+    assert progress_texts(events, "2"), "CodeGen streamed nothing"
     assert entry["outputs"]["5"]["used"] == ["editor"]
     images = entry["outputs"]["7"]["images"]
     assert len(images) == 1 and images[0]["type"] == "output"

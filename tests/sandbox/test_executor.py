@@ -35,7 +35,7 @@ def test_output_dir_save(pool):
     im = r.images[0]
     assert (im.width, im.height, im.source) == (600, 400, "output_dir/chart.png")
     assert len(im.rgba) == 600 * 400 * 4
-    assert isinstance(r, RenderResult) and r.duration_s > 0 and r.tier
+    assert isinstance(r, RenderResult) and r.tier
 
 
 def test_open_figure_is_captured(pool):

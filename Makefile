@@ -18,3 +18,4 @@ test: bootstrap
 bench: bootstrap
 	$(PY) bench/sandbox.py
 	$(PY) bench/load.py
+	$(PY) bench/decode.py

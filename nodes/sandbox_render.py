@@ -105,8 +105,13 @@ class SandboxRender(io.ComfyNode):
                 f"sandbox here cannot keep it away from your files and the network ({iso.description}).",
                 "read the code in CoCo_CodeEditor and press 'Approve' if you trust it (the approval stays on this "
                 "machine), or run ComfyUI under Linux/WSL2/Docker where the sandbox is enforced.")
+        import comfy.model_management as mm
+
         limits = Limits(timeout_s=float(timeout_s), max_megapixels=float(max_megapixels))
-        result = pool.render(code, language=language, limits=limits)
+        # ComfyUI's Cancel ends the job at once (its worker is replaced) instead of waiting for timeout_s.
+        result = pool.render(code, language=language, limits=limits, should_cancel=mm.processing_interrupted)
+        if result.error_type == "Cancelled":
+            mm.throw_exception_if_processing_interrupted()
         if not result.ok:
             where = f" (line {result.error_line})" if result.error_line else ""
             detail = f"\n{result.traceback}" if result.traceback else ""

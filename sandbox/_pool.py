@@ -111,6 +111,13 @@ def _remove_stale_scratch():
         shutil.rmtree(path, ignore_errors=True)
 
 
+CANCEL_POLL_S = 0.1  # how often a waiting render asks whether it was cancelled
+
+
+class Cancelled(Exception):
+    """The caller cancelled a running job (ComfyUI's Cancel)."""
+
+
 class _Worker:
     """One worker process and a thread reading its frames into a queue."""
 
@@ -162,11 +169,20 @@ class _Worker:
         self.proc.stdin.write(_protocol.encode(header))
         self.proc.stdin.flush()
 
-    def recv(self, timeout):
-        try:
-            item = self.frames.get(timeout=max(0.01, timeout))
-        except queue.Empty:
-            raise TimeoutError
+    def recv(self, timeout, should_cancel=None):
+        """The next frame; TimeoutError after ``timeout`` s, Cancelled as soon as ``should_cancel()``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            step = left if should_cancel is None else min(left, CANCEL_POLL_S)
+            try:
+                item = self.frames.get(timeout=max(0.01, step))
+                break
+            except queue.Empty:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError
+                if should_cancel is not None and should_cancel():
+                    raise Cancelled
         if isinstance(item, Exception):
             raise EOFError(f"worker ended: {item}")
         return item
@@ -335,7 +351,11 @@ class SandboxPool:
                     return IsolationInfo("none", [], False, f"none: the sandbox worker failed to start: {e}")
             return self._info
 
-    def render(self, code: str, language: str = "auto", limits: Limits | None = None) -> RenderResult:
+    def render(self, code: str, language: str = "auto", limits: Limits | None = None,
+               should_cancel=None) -> RenderResult:
+        """Run ``code`` in a fresh sandboxed child. ``should_cancel`` (optional, a callable polled
+        while the job runs) ends the job early: its worker is killed and replaced, and the result
+        has ``error_type == "Cancelled"``."""
         t0 = time.monotonic()
         try:
             limits = (limits or self.limits).clamped()
@@ -363,7 +383,13 @@ class SandboxPool:
             try:
                 w.blob_cap = _protocol.max_blob(limits)
                 w.send({"code": code, "language": language, "limits": limits.to_dict()})
-                hdr, blob = w.recv(float(limits.timeout_s) + GRACE_S)
+                hdr, blob = w.recv(float(limits.timeout_s) + GRACE_S, should_cancel)
+            except Cancelled:
+                w.kill()
+                self._worker = None
+                self.restarts += 1
+                self._after_job()
+                return _protocol.error_result("Cancelled", "the render was cancelled", tier, time.monotonic() - t0)
             except TimeoutError:
                 w.kill()
                 self._worker = None

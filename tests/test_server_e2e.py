@@ -108,3 +108,20 @@ def test_malicious_workflow_fails_clearly_and_server_keeps_serving(comfy_server,
     assert comfy_server.alive()
     ok = comfy_server.run(copy.deepcopy(CHART_API))
     assert execution_error(ok) is None
+
+
+def test_cancel_stops_a_long_render_and_server_serves_the_next(comfy_server):
+    import threading
+
+    prompt = copy.deepcopy(CHART_API)
+    prompt["1"]["inputs"]["code"] = "while True:\n    pass\n"
+    prompt["2"]["inputs"]["timeout_s"] = 120.0
+    status, data = comfy_server.queue(prompt)
+    assert status == 200, data
+    threading.Timer(2.0, comfy_server.interrupt).start()
+    # well before timeout_s (120 s) would end it
+    entry = comfy_server.wait(data["prompt_id"], timeout=60)
+    kinds = [k for k, _ in entry["status"]["messages"]]
+    assert "execution_interrupted" in kinds, kinds
+    ok = comfy_server.run(copy.deepcopy(CHART_API))
+    assert execution_error(ok) is None

@@ -320,6 +320,18 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
     pytest.fail("the sandbox worker outlived its owner")
 
 
+def test_cancel_ends_a_running_job_and_the_pool_serves_on():
+    p = SandboxPool(limits=Limits(timeout_s=60, cpu_s=60, memory_mb=1024))
+    try:
+        t0 = time.monotonic()
+        r = p.render("while True:\n    pass\n", should_cancel=lambda: time.monotonic() - t0 > 0.5)
+        assert not r.ok and r.error_type == "Cancelled", (r.error_type, r.error)
+        assert p.restarts == 1  # the busy worker was killed, not left spinning
+        assert p.render("plt.figure(figsize=(1, 1))").ok
+    finally:
+        p.close()
+
+
 def test_thread_safety(pool):
     import concurrent.futures as cf
     code = "plt.figure(figsize=(1, 1), dpi=%d)\nplt.plot([1, 2])"

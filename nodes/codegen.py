@@ -160,11 +160,16 @@ def _sandbox_render(local_source: bool):
                       "repaired. Review it in CoCo_CodeEditor and approve it there.")
 
     def render(code: str, language: str):
+        import comfy.model_management as mm
+
         if local_source:
             from . import approval
 
             approval.mark_generated(code)  # generated here: the sandbox may run it without an approval
-        return get_pool().render(code, language=language)
+        result = get_pool().render(code, language=language, should_cancel=mm.processing_interrupted)
+        if result.error_type == "Cancelled":
+            mm.throw_exception_if_processing_interrupted()
+        return result
 
     return render, ""
 

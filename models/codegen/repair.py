@@ -53,6 +53,14 @@ class CodeGenResult:
         return self.status == "ok"
 
 
+
+def _is_interrupt(e: BaseException) -> bool:
+    try:
+        from comfy.model_management import InterruptProcessingException
+    except ImportError:  # used outside ComfyUI
+        return False
+    return isinstance(e, InterruptProcessingException)
+
 def _field(result: Any, name: str, default=None):
     if isinstance(result, dict):
         return result.get(name, default)
@@ -185,6 +193,8 @@ def generate_code(backend, messages: list, params: GenerationParams, language: s
             try:
                 result = render(ex.code, ex.language)
             except Exception as e:  # the sandbox itself failed: cannot check, stop repairing
+                if _is_interrupt(e):
+                    raise  # ComfyUI's Cancel (an Exception on 0.3.x cores) must end the node
                 rnd.status, rnd.error = "failed", f"could not render to check the code: {type(e).__name__}: {e}"
                 break
             last_result = result

@@ -137,6 +137,17 @@ def test_render_that_crashes_stops_the_loop():
     assert res.rounds == 1 and "could not render" in res.status and res.code == FIXED
 
 
+def test_cancel_during_a_repair_render_ends_the_node():
+    import comfy.model_management as mm
+
+    def cancelled(code, language):
+        raise mm.InterruptProcessingException()
+
+    with pytest.raises(mm.InterruptProcessingException):
+        generate_code(ScriptedBackend([fenced(FIXED)]), [{"role": "user", "content": "d"}], GenerationParams(),
+                      "python", render=cancelled, max_repairs=3)
+
+
 def test_traceback_keeps_user_frames_only():
     tb = ('Traceback (most recent call last):\n'
           '  File "/opt/coco/sandbox/_runner.py", line 88, in run\n    exec(code, g)\n'

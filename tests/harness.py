@@ -29,6 +29,25 @@ def comfy_dir() -> Path:
 
 
 def free_port() -> int:
+    """A free port below the kernel's ephemeral range. A port from bind(0) is an ephemeral one, and
+    a client connecting to it before the server listens can be given that same port as its own
+    source port and connect to itself (TCP simultaneous open)."""
+    import random
+
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError):
+        low = 32768
+    candidates = list(range(max(1024, low - 8000), low))
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -4,6 +4,7 @@ dependencies, model folders."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import posixpath
 
@@ -19,9 +20,15 @@ class CoCoError(Exception):
         super().__init__(msg)
 
 
-def require(module: str, *, node: str, pip: str | None = None):
-    """Import an optional dependency, or raise a CoCoError that says how to install it."""
+def require(module: str, *, node: str, pip: str | None = None, import_it: bool = True):
+    """Import an optional dependency, or raise a CoCoError that says how to install it. With
+    ``import_it=False`` only check that it is installed (for packages another process imports,
+    like the sandbox worker's matplotlib), without paying for the import here."""
     try:
+        if not import_it:
+            if importlib.util.find_spec(module) is None:
+                raise ImportError(f"No module named '{module}'")
+            return None
         return importlib.import_module(module)
     except ImportError as e:
         pkg = pip or module

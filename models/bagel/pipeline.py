@@ -263,8 +263,7 @@ class CoCoModel:
         return ctx
 
     def _gen_route(self, num_latent: int) -> Route:
-        d = self.load_device
-        return Route(torch.tensor([0, num_latent + 1], device=d), torch.arange(1, num_latent + 1, device=d))
+        return Route.latent_block(num_latent, self.load_device)
 
     def _latent_block(self, x: torch.Tensor, sigma, hw) -> torch.Tensor:
         h, w = hw
@@ -333,7 +332,7 @@ class CoCoModel:
         if cache is not None and cache.device is not None and cache.device != self.load_device:
             cache.to(self.load_device)
         h = self.llm.run(block, pos, cache, False, False, route, self.compute_dtype)
-        return self.llm.velocity_head(h[route.gen])
+        return self.llm.velocity_head(route.gen_rows(h))
 
     @torch.inference_mode()
     def velocity(self, x_t: torch.Tensor, sigma, hw: tuple, ctx_cond: Context,

@@ -33,6 +33,15 @@ def _pick(cls, d: dict[str, Any], where: str) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k in names}
 
 
+def _from_dict(cls, d: dict[str, Any], where: str):
+    """Build and validate a config dataclass from a JSON dict (unknown keys ignored)."""
+    kw = _pick(cls, d, where)
+    missing = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.name not in kw]
+    if missing:
+        raise ConfigError(f"{where}: missing required field(s) {missing}")
+    return cls(**kw).validate()
+
+
 def _require_positive(obj, names, where):
     for n in names:
         v = getattr(obj, n)
@@ -93,12 +102,7 @@ class LLMConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "LLMConfig":
-        kw = _pick(cls, d, "llm_config")
-        missing = [f.name for f in dataclasses.fields(cls)
-                   if f.default is dataclasses.MISSING and f.name not in kw]
-        if missing:
-            raise ConfigError(f"llm_config: missing required field(s) {missing}")
-        return cls(**kw).validate()
+        return _from_dict(cls, d, "llm_config")
 
 
 @dataclass
@@ -143,12 +147,7 @@ class ViTConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ViTConfig":
-        kw = _pick(cls, d, "vit_config")
-        missing = [f.name for f in dataclasses.fields(cls)
-                   if f.default is dataclasses.MISSING and f.name not in kw]
-        if missing:
-            raise ConfigError(f"vit_config: missing required field(s) {missing}")
-        return cls(**kw).validate()
+        return _from_dict(cls, d, "vit_config")
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """CoCo_CodeGen (prompt -> drawing code, with render-and-repair) and CoCo_OpenAIBackend (an
 OpenAI-compatible server as a COCO_LLM).
 
-The model-agnostic logic lives in ``models/codegen`` (prompts, extraction, repair, the local
-decoding loop) and ``models/backends/openai_compat.py``; this module only adapts it to ComfyUI:
+The model-agnostic logic lives in ``codegen/`` (prompts, extraction, repair, the local
+decoding loop) and ``codegen/backends/openai_compat.py``; this module only adapts it to ComfyUI:
 progress bar per token, streamed text on the node (``progress_text``), Cancel between tokens.
 """
 
@@ -13,7 +13,7 @@ import time
 
 from comfy_api.latest import io
 
-from ..models.codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
+from ..codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
 from .common import CoCoError
 
 log = logging.getLogger("ComfyUI-CoCo")
@@ -23,7 +23,7 @@ BACKEND_NODE_ID = "CoCo_OpenAIBackend"
 
 # COCO_LLM: any object with generate(messages, params, on_token, should_stop) -> str (a backend,
 # e.g. from CoCo_OpenAIBackend), or a local model implementing the LogitsModel interface
-# (models/codegen/backend.py), e.g. a Qwen2 coder from a loader node.
+# (codegen//backend.py), e.g. a Qwen2 coder from a loader node.
 CocoLLM = io.Custom("COCO_LLM")
 # COCO_MODEL: the CoCo/BAGEL model from CoCo_ModelLoader; it writes code through its LogitsModel
 # view (``as_logits_model()``, or start/step on the object itself).
@@ -36,8 +36,8 @@ _TEXT_TAIL = 6000  # characters of streamed text shown on the node
 
 def resolve_backend(llm, coco_model):
     """The backend object for the connected input (exactly one of them)."""
-    from ..models.codegen.backend import BackendError, NativeBackend
-    from ..models.codegen.native import as_logits_model
+    from ..codegen.backend import BackendError, NativeBackend
+    from ..codegen.native import as_logits_model
 
     if llm is not None and coco_model is not None:
         raise CoCoError(NODE_ID, "both 'llm' and 'coco_model' are connected.",
@@ -140,7 +140,7 @@ def generated_locally(backend) -> bool:
     base_url = getattr(backend, "base_url", None)
     if base_url is None:
         return True
-    from ..models.backends.openai_compat import is_loopback
+    from ..codegen.backends.openai_compat import is_loopback
 
     return is_loopback(base_url)
 
@@ -249,9 +249,9 @@ class CodeGen(io.ComfyNode):
     def execute(cls, prompt: str, language: str, system_prompt: str, seed: int, temperature: float,
                 top_p: float, top_k: int, max_new_tokens: int, think: bool, max_repairs: int,
                 coco_model=None, llm=None) -> io.NodeOutput:
-        from ..models.codegen.backend import BackendError, GenerationParams, GenerationStopped
-        from ..models.codegen.prompts import build_messages
-        from ..models.codegen.repair import generate_code
+        from ..codegen.backend import BackendError, GenerationParams, GenerationStopped
+        from ..codegen.prompts import build_messages
+        from ..codegen.repair import generate_code
 
         if not prompt or not prompt.strip():
             raise CoCoError(NODE_ID, "the prompt is empty.", "describe what to draw in 'prompt'.")
@@ -331,8 +331,8 @@ class OpenAIBackend(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, base_url: str, api_key_env: str) -> bool | str:
-        from ..models.backends.openai_compat import check_env_name, normalize_base_url
-        from ..models.codegen.backend import BackendError
+        from ..codegen.backends.openai_compat import check_env_name, normalize_base_url
+        from ..codegen.backend import BackendError
 
         try:
             normalize_base_url(base_url)
@@ -344,8 +344,8 @@ class OpenAIBackend(io.ComfyNode):
     @classmethod
     def execute(cls, base_url: str, model: str, api_key_env: str, api_key_file: str,
                 timeout: float) -> io.NodeOutput:
-        from ..models.backends.openai_compat import OpenAICompatBackend
-        from ..models.codegen.backend import BackendError
+        from ..codegen.backends.openai_compat import OpenAICompatBackend
+        from ..codegen.backend import BackendError
 
         try:
             backend = OpenAICompatBackend(base_url, model, api_key_env, api_key_file, timeout)

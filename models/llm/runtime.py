@@ -25,7 +25,7 @@ import comfy.model_management as mm
 import comfy.model_patcher
 
 from ..bagel.pipeline import Context, pick_compute_dtype
-from ..codegen.backend import (IM_END, IM_START, SPECIAL_TOKEN_TEXTS, BackendError, NativeBackend, as_messages,
+from ...codegen.backend import (IM_END, IM_START, SPECIAL_TOKEN_TEXTS, BackendError, NativeBackend, as_messages,
                                encode_prompt)
 
 log = logging.getLogger("ComfyUI-CoCo")

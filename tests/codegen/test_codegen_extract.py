@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from comfyui_coco.models.codegen.extract import extract_code, find_fences, split_thinking
+from comfyui_coco.codegen.extract import extract_code, find_fences, split_thinking
 
 PY = "import matplotlib.pyplot as plt\nfig = plt.figure(figsize=(4, 3), dpi=100)\nfig.savefig('a.png')\n"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><text x="5" y="20">Hi</text></svg>'

@@ -8,11 +8,11 @@ import dataclasses
 import pytest
 from coco_fake_openai import FakeOpenAI
 
-from comfyui_coco.models.backends.openai_compat import OpenAICompatBackend
-from comfyui_coco.models.codegen.backend import GenerationParams
-from comfyui_coco.models.codegen.prompts import (BAGEL_GEN_THINK_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT, build_messages,
+from comfyui_coco.codegen.backends.openai_compat import OpenAICompatBackend
+from comfyui_coco.codegen.backend import GenerationParams
+from comfyui_coco.codegen.prompts import (BAGEL_GEN_THINK_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT, build_messages,
                                                  repair_messages)
-from comfyui_coco.models.codegen.repair import error_report, generate_code, user_traceback
+from comfyui_coco.codegen.repair import error_report, generate_code, user_traceback
 
 BROKEN = "import matplotlib.pyplot as plt\nfig = plt.figure(figsize=(4, 3)\nfig.savefig('x.png')\n"
 FIXED = "import matplotlib.pyplot as plt\nfig = plt.figure(figsize=(4, 3))\nfig.savefig('x.png')\n"

@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-from comfyui_coco.models.codegen.backend import (IM_END, IM_START, BackendError, GenerationParams,
+from comfyui_coco.codegen.backend import (IM_END, IM_START, BackendError, GenerationParams,
                                                  GenerationStopped, IncrementalDecoder, LogitsModel, NativeBackend,
                                                  encode_prompt, sample_next)
 
@@ -188,7 +188,7 @@ def test_incremental_decoder_never_streams_half_characters():
     for b in text.encode("utf-8"):
         seen.append(d.add(b))
     assert seen[-1] == text
-    from comfyui_coco.models.codegen.backend import StreamEmitter
+    from comfyui_coco.codegen.backend import StreamEmitter
     pieces = []
     e = StreamEmitter(pieces.append, ())
     for s in seen:

@@ -80,8 +80,8 @@ def test_llm_loader_codegen_streams_and_caches(server):
     assert "backend: qwen2_tiny (local, native backend, bf16 weights" in log
 
     # what this process decodes with the same model, prompt and seed
-    from comfyui_coco.models.codegen.backend import GenerationParams
-    from comfyui_coco.models.codegen.prompts import build_messages
+    from comfyui_coco.codegen.backend import GenerationParams
+    from comfyui_coco.codegen.prompts import build_messages
     from comfyui_coco.models.llm.loader import load_llm
 
     llm = load_llm(FIX / "qwen2_tiny", "bf16", "auto")

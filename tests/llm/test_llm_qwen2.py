@@ -20,7 +20,7 @@ import torch
 
 import comfy.model_management as mm
 
-from comfyui_coco.models.codegen.backend import GenerationParams, NativeBackend
+from comfyui_coco.codegen.backend import GenerationParams, NativeBackend
 from comfyui_coco.models.llm.loader import LLMError, load_llm
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "qwen2_tiny"

@@ -38,7 +38,7 @@ import threading
 import urllib.parse
 from typing import Optional
 
-from ..codegen.backend import (BackendError, GenerationParams, OnToken, ShouldStop, StreamEmitter, as_messages,
+from ..backend import (BackendError, GenerationParams, OnToken, ShouldStop, StreamEmitter, as_messages,
                                check_stop)
 
 log = logging.getLogger("ComfyUI-CoCo")

@@ -1,3 +1,3 @@
 """Text-generation backends reached over the network (the local decoding loop lives in
-``models/codegen/backend.py``). Import the backend modules directly; this package import stays
+``codegen/backend.py``). Import the backend modules directly; this package import stays
 light."""

@@ -8,16 +8,15 @@ import importlib.util
 import os
 import posixpath
 
+from ..models.errors import FixableError
 
-class CoCoError(Exception):
-    """An error a user can act on. The message names the node, the problem and the fix."""
 
-    def __init__(self, node: str, problem: str, fix: str | None = None):
-        self.node, self.problem, self.fix = node, problem, fix
-        msg = f"{node}: {problem}"
-        if fix:
-            msg += f"\nFix: {fix}"
-        super().__init__(msg)
+class CoCoError(FixableError):
+    """An error a user can act on, raised by a node: ``where`` (``node``) is the node id."""
+
+    @property
+    def node(self) -> str:
+        return self.where
 
 
 def require(module: str, *, node: str, pip: str | None = None, import_it: bool = True):

@@ -117,7 +117,7 @@ class LLMLoader(io.ComfyNode):
         try:
             llm = load_llm(path, weight_dtype, backend, keep_model_loaded, progress=progress)
         except LLMError as e:
-            raise CoCoError(NODE_ID, f"{e.path}: {e.problem}", e.fix) from e
+            raise e.at(NODE_ID, CoCoError) from e
         text = (f"{model}: {llm.backend} backend, {llm.weight_dtype} weights, loaded in "
                 f"{time.perf_counter() - t0:.1f} s")
         return io.NodeOutput(llm, ui={"text": [text]})

@@ -43,10 +43,6 @@ def resolve_checkpoint(name: str, node: str) -> str:
     return resolve_model_entry(FOLDER_KEY, name, node=node, empty=EMPTY, fix=DOWNLOAD_FIX)
 
 
-def _checkpoint_error(node: str, e) -> CoCoError:
-    return CoCoError(node, f"{e.path}: {e.problem}", e.fix)
-
-
 def _progress(node_id_total: int):
     import comfy.model_management as mm
     import comfy.utils
@@ -114,7 +110,7 @@ class ModelLoader(io.ComfyNode):
         try:
             model = load_coco(path, weight_dtype, progress=_progress(1))
         except CheckpointError as e:
-            raise _checkpoint_error(LOADER_ID, e) from e
+            raise e.at(LOADER_ID, CoCoError) from e
         text = f"{checkpoint}: loaded with {weight_dtype} weights in {time.perf_counter() - t0:.1f} s"
         return io.NodeOutput(model, ui={"text": [text]})
 
@@ -182,7 +178,7 @@ class ConvertCheckpoint(io.ComfyNode):
         try:
             convert_checkpoint(src, out, weight_dtype, overwrite=bool(overwrite), progress=_progress(1))
         except CheckpointError as e:
-            raise _checkpoint_error(CONVERT_ID, e) from e
+            raise e.at(CONVERT_ID, CoCoError) from e
         rel = name + ".safetensors"
         text = (f"wrote models/coco/{rel} ({os.path.getsize(out) / 1e9:.2f} GB, {weight_dtype}) in "
                 f"{time.perf_counter() - t0:.1f} s")

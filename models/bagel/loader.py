@@ -56,6 +56,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from ..errors import FixableError
 from .tokenizer import (
     MERGES_TXT, TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_JSON, CoCoTokenizer, TokenizerError, has_tokenizer_files,
 )
@@ -93,15 +94,8 @@ MAX_HEADER_BYTES = 100_000_000  # the limit of the safetensors reference impleme
 CHUNK_BYTES = 64 << 20
 
 
-class CheckpointError(Exception):
-    """A checkpoint problem a user can act on. ``str()`` names the file, the problem and the fix."""
-
-    def __init__(self, path: str, problem: str, fix: str | None = None):
-        self.path, self.problem, self.fix = path, problem, fix
-        msg = f"{path}: {problem}"
-        if fix:
-            msg += f" Fix: {fix}"
-        super().__init__(msg)
+class CheckpointError(FixableError):
+    """A checkpoint problem a user can act on: ``where`` (``path``) is the file."""
 
 
 def _list_some(items, n: int = 5) -> str:

@@ -24,6 +24,8 @@ import os
 import time
 from typing import Callable, Optional
 
+from ..errors import FixableError
+
 log = logging.getLogger("ComfyUI-CoCo")
 
 CONFIG = "config.json"
@@ -43,15 +45,8 @@ LAYOUT_HINT = ("put the model folder from Hugging Face (config.json, model.safet
                "Qwen/Qwen2.5-Coder-7B-Instruct")
 
 
-class LLMError(Exception):
-    """A problem a user can act on; ``str()`` names the path, the problem and the fix."""
-
-    def __init__(self, path: str, problem: str, fix: Optional[str] = None):
-        self.path, self.problem, self.fix = path, problem, fix
-        msg = f"{path}: {problem}"
-        if fix:
-            msg += f" Fix: {fix}"
-        super().__init__(msg)
+class LLMError(FixableError):
+    """An LLM folder problem a user can act on: ``where`` (``path``) is the file or folder."""
 
 
 def _read_json(path: str, what: str) -> dict:

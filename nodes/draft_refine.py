@@ -123,13 +123,19 @@ class DraftRefine(io.ComfyNode):
                 cfg_interval_start: float, cfg_interval_end: float, timestep_shift: float, cfg_renorm_type: str,
                 cfg_renorm_min: float, seed: int, max_resolution: int, feather: int = 2, draft=None, protect=None,
                 width: int = 1024, height: int = 1024) -> io.NodeOutput:
-        result = run_draft_refine(
-            NODE_ID, coco_model, vae, prompt, draft=_first(draft), protect=protect, feather=feather, steps=steps,
-            cfg_text_scale=cfg_text_scale, cfg_img_scale=cfg_img_scale,
-            cfg_interval=(cfg_interval_start, cfg_interval_end), timestep_shift=timestep_shift,
-            cfg_renorm_type=cfg_renorm_type, cfg_renorm_min=cfg_renorm_min, seed=seed,
-            max_resolution=max_resolution, width=width, height=height,
-            batch_note=(draft is not None and draft.shape[0] > 1))
+        from ..models.bagel.refine import run_draft_refine
+        from ..models.errors import FixableError
+
+        try:
+            result = run_draft_refine(
+                NODE_ID, coco_model, vae, prompt, draft=_first(draft), protect=protect, feather=feather, steps=steps,
+                cfg_text_scale=cfg_text_scale, cfg_img_scale=cfg_img_scale,
+                cfg_interval=(cfg_interval_start, cfg_interval_end), timestep_shift=timestep_shift,
+                cfg_renorm_type=cfg_renorm_type, cfg_renorm_min=cfg_renorm_min, seed=seed,
+                max_resolution=max_resolution, width=width, height=height,
+                batch_note=(draft is not None and draft.shape[0] > 1))
+        except FixableError as e:
+            raise e.at(NODE_ID, CoCoError) from None
         return io.NodeOutput(result.image, result.draft_fed, {"samples": result.latent}, result.report,
                              ui=ui.PreviewImage(result.image, cls=cls))
 
@@ -261,151 +267,6 @@ def _ksample(model, seed, steps, cfg, sampler_name, scheduler, positive, negativ
     return comfy.sample.sample(model, noise, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
                                denoise=denoise, callback=callback, disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED,
                                seed=seed)
-
-
-# ---- the BAGEL path -------------------------------------------------------------------------------
-
-class RefineResult:
-    def __init__(self, image, draft_fed, latent, report):
-        self.image, self.draft_fed, self.latent, self.report = image, draft_fed, latent, report
-
-
-def _check_vae(node, vae, cfg):
-    ch = getattr(vae, "latent_channels", None)
-    down = vae.spacial_compression_encode() if hasattr(vae, "spacial_compression_encode") else None
-    if ch != cfg.latent_channels or (down is not None and down != cfg.vae_downsample):
-        raise CoCoError(node, f"the connected VAE has {ch} latent channels and downscale {down}; the model needs the "
-                              f"FLUX autoencoder ({cfg.latent_channels} channels, downscale {cfg.vae_downsample}).",
-                        "load BAGEL's/CoCo's ae.safetensors (the FLUX.1 VAE) with core 'Load VAE' and connect it.")
-
-
-def generation_memory(model, kv_tokens: int, query_tokens: int) -> int:
-    """Bytes the sampling needs on the load device besides the weights: every KV cache of the three
-    contexts (K and V, all layers, compute dtype) plus one velocity pass over ``query_tokens``."""
-    c = model.cfg.llm
-    e = model.compute_dtype.itemsize
-    kv = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * e * kv_tokens
-    act = query_tokens * (8 * c.hidden_size + 3 * c.intermediate_size
-                          + 2 * (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim) * e
-    rep = 2 * (kv_tokens + query_tokens) * c.num_attention_heads * c.head_dim * e
-    return int(kv + act + rep + (256 << 20))
-
-
-def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feather=2, steps=50,
-                     cfg_text_scale=4.0, cfg_img_scale=2.0, cfg_interval=(0.0, 1.0), timestep_shift=3.0,
-                     cfg_renorm_type="text_channel", cfg_renorm_min=0.0, seed=0, max_resolution=1024,
-                     width=1024, height=1024, batch_note=False) -> RefineResult:
-    import torch
-
-    import comfy.latent_formats
-    import comfy.model_management as mm
-    import comfy.utils
-
-    from ..models.bagel import latents as L
-    from ..models.bagel import sampler as S
-    from ..models.refine import resize as R
-    from ..models.refine.composite import as_mask, protect_composite
-    from ..models.refine.preview import preview_pil
-
-    cfg = model.cfg
-    if cfg_renorm_type not in RENORM_TYPES:
-        raise CoCoError(node, f"unknown cfg_renorm_type {cfg_renorm_type!r}.", f"pick one of {RENORM_TYPES}.")
-    if vae is None:
-        raise CoCoError(node, "no VAE is connected.", "connect core 'Load VAE' with BAGEL's ae.safetensors.")
-    _check_vae(node, vae, cfg)
-    stride = cfg.latent_downsample
-    notes = []
-    text = prompt or ""
-    if not text.strip():
-        notes.append("the prompt is empty: the model only sees the draft.")
-    ids = model.tokenizer.encode(text)
-    ids = list(getattr(ids, "ids", ids))
-
-    if draft is not None:
-        dh, dw = int(draft.shape[1]), int(draft.shape[2])
-        W, H = R.snap_size(dw, dh, max_resolution, stride=stride, model_max_side=cfg.max_image_side)
-        draft_fed = R.resize_pil(draft[:1], W, H)
-        if (W, H) != (dw, dh):
-            notes.append(f"draft {dw}x{dh} resized to {W}x{H} (stride {stride}, long side <= "
-                         f"{min(max_resolution, cfg.max_image_side)}).")
-        raw = vae.encode(draft_fed)                     # core VAE: posterior mean, raw FLUX latent
-        z = L.comfy_to_bagel(raw.float().cpu(), cfg.vae_scale_factor, cfg.vae_shift_factor)
-        packed, hw = L.pack_latent(z[:1], cfg.latent_patch_size)
-        v = cfg.vit
-        vit_max = v.patch_size * cfg.vit_max_num_patch_per_side
-        vw, vh = R.bagel_resize_size(W, H, vit_max, min(R.VIT_MIN, vit_max), v.patch_size)
-        vit_img = R.to_model_tensor(R.resize_pil(draft_fed, vw, vh))
-        n_vit = (vw // v.patch_size) * (vh // v.patch_size)
-        kv_tokens = 2 * (hw[0] * hw[1] + 2 + n_vit + 2) + 2 * (len(ids) + 2)
-    else:
-        W, H = R.t2i_size(width, height, max_resolution, stride=stride, model_max_side=cfg.max_image_side)
-        hw = (H // stride, W // stride)
-        draft_fed = torch.ones((1, H, W, 3), dtype=torch.float32)
-        kv_tokens = 2 * (len(ids) + 2)
-        if protect is not None:
-            notes.append("a protect mask without a draft is ignored.")
-    n_tokens = hw[0] * hw[1]
-
-    if getattr(model, "manage_memory", True):
-        # Count every KV cache of the three contexts (and one velocity pass) before the first prefill.
-        mm.load_models_gpu([model.llm_patcher], memory_required=generation_memory(model, kv_tokens, n_tokens + 2))
-
-    with torch.inference_mode():
-        if draft is not None:
-            ctx = S.edit_contexts(model, ids, packed, hw, vit_img)
-        else:
-            ctx = S.t2i_contexts(model, ids)
-        noise = S.make_noise(seed, n_tokens, cfg.patch_latent_dim)
-        total = int(steps) - 1
-        pbar = comfy.utils.ProgressBar(total)
-        fmt = comfy.latent_formats.Flux()
-
-        def callback(step, total_, x, denoised=None):
-            preview = None
-            try:
-                lat = L.unpack_latent((denoised if denoised is not None else x).float(), hw,
-                                      cfg.latent_patch_size, cfg.latent_channels)
-                preview = ("JPEG", preview_pil(lat, fmt.latent_rgb_factors, fmt.latent_rgb_factors_bias), 512)
-            except Exception:  # noqa: BLE001 - a preview must never break sampling
-                preview = None
-            pbar.update_absolute(step, total_, preview)
-
-        try:
-            x = S.generate(model, ctx.cond, ctx.text_uncond, ctx.img_uncond, hw, steps=steps,
-                           timestep_shift=timestep_shift, cfg_text_scale=cfg_text_scale, cfg_img_scale=cfg_img_scale,
-                           cfg_interval=cfg_interval, cfg_renorm_type=cfg_renorm_type, cfg_renorm_min=cfg_renorm_min,
-                           noise=noise, callback=callback, interrupt=mm.throw_exception_if_processing_interrupted)
-        finally:
-            for c in (ctx.cond, ctx.text_uncond, ctx.img_uncond):  # free the KV caches now
-                free = getattr(c, "free", None)
-                if callable(free):
-                    free()
-            del ctx
-
-    z = L.unpack_latent(x, hw, cfg.latent_patch_size, cfg.latent_channels)
-    raw_out = L.bagel_to_comfy(z, cfg.vae_scale_factor, cfg.vae_shift_factor).float()
-    decoded = vae.decode(raw_out)[..., :3].float().cpu()
-    if tuple(decoded.shape[1:3]) != (H, W):
-        notes.append(f"the VAE decoded {decoded.shape[2]}x{decoded.shape[1]} instead of {W}x{H}.")
-    if draft is not None:
-        if protect is not None and protect.ndim == 3 and protect.shape[0] > 1:
-            protect = protect[:1]
-        mask = as_mask(protect, 1, H, W) if protect is not None else None
-        image, _alpha, rep = protect_composite(decoded, draft_fed, mask, feather, "box", "draft_to_refined")
-        protect_text = rep.to_text()
-        if protect is None:
-            protect_text += "\n  (no protect mask connected: nothing was pasted back)"
-    else:
-        image = decoded
-        protect_text = "protect check: no draft (text-to-image), nothing to compare."
-    mode = "edit (draft)" if draft is not None else "text-to-image"
-    head = (f"{node}: {mode}, {W}x{H} ({hw[1]}x{hw[0]} latent tokens), {steps} steps ({steps - 1} model calls), "
-            f"shift {timestep_shift}, cfg text {cfg_text_scale} / img {cfg_img_scale}, interval "
-            f"({cfg_interval[0]}, {cfg_interval[1]}], renorm {cfg_renorm_type} (min {cfg_renorm_min}), seed {seed}")
-    if batch_note:
-        notes.append("only the first draft of the batch was refined.")
-    report = "\n".join([head, *("note: " + n for n in notes), protect_text])
-    return RefineResult(image.contiguous(), draft_fed, raw_out, report)
 
 
 NODES = [DraftRefine, ProtectComposite, DraftRefineDiffusion]

@@ -44,7 +44,7 @@ def flux_vae():
 def test_full_flux_ae_branch_and_exact_latent_conversion(flux_vae, monkeypatch):
     from comfyui_coco.models.bagel import latents as L
     from comfyui_coco.models.bagel import sampler as S
-    from comfyui_coco.nodes import draft_refine as DR
+    from comfyui_coco.models.bagel import refine as DR
 
     model = load_tiny_bagel()
     draft = torch.rand(1, 64, 48, 3, generator=torch.Generator().manual_seed(0))
@@ -78,13 +78,13 @@ def test_a_non_flux_vae_is_refused_with_a_fix():
     import comfy.sd
     from comfy.taesd.taesd import TAESD
 
-    from comfyui_coco.nodes.common import CoCoError
-    from comfyui_coco.nodes.draft_refine import run_draft_refine
+    from comfyui_coco.models.bagel.refine import run_draft_refine
+    from comfyui_coco.models.errors import FixableError
 
     sd = {k: v.detach().clone() for k, v in TAESD(latent_channels=4).state_dict().items()}
     sd["vae_scale"], sd["vae_shift"] = torch.tensor(0.18215), torch.tensor(0.0)
     vae = comfy.sd.VAE(sd=sd)
-    with pytest.raises(CoCoError) as ei:
+    with pytest.raises(FixableError) as ei:
         run_draft_refine("CoCo_DraftRefine", load_tiny_bagel(), vae, "x", steps=2)
     msg = str(ei.value)
     assert "4 latent channels" in msg and "ae.safetensors" in msg and "Fix:" in msg

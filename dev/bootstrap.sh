@@ -46,11 +46,12 @@ PYEOF
 fi
 
 stamp="$VENV/.coco-deps"
-want=$(cat "$COMFY/requirements.txt" requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+want=$(cat "$COMFY/requirements.txt" requirements.txt requirements-dev.txt requirements-ocr.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # ComfyUI 0.3.75 imports requests in app/frontend_management.py without listing it.
   pip_ -r "$COMFY/requirements.txt" requests
   pip_ -r requirements.txt -r requirements-dev.txt
+  pip_ -r requirements-ocr.txt  # optional OCR for CoCo_Inspect (the tests exercise it)
   echo "$want" > "$stamp"
 fi
 # System packages (Debian/Ubuntu): CJK fonts so drafts can draw Chinese/Japanese text, and
@@ -59,6 +60,7 @@ apt_missing=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || apt_missing+=(fonts-noto-cjk)
 fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || apt_missing+=(fonts-wqy-zenhei)
 [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+command -v tesseract >/dev/null || apt_missing+=(tesseract-ocr)  # OCR in CoCo_Inspect (optional)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null

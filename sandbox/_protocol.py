@@ -8,6 +8,7 @@ declares, each image within the job's limits. Nothing else (no pickle, no PNG) c
 from __future__ import annotations
 
 import json
+import re
 import struct
 
 from ._types import ERROR_TYPES, Limits, RenderedImage, RenderResult
@@ -41,8 +42,8 @@ def read_frame(read_exact, max_blob_bytes: int):
         raise ProtocolError(f"header too large ({hl} bytes)")
     try:
         header = json.loads(read_exact(hl))
-    except ValueError as e:
-        raise ProtocolError(f"header is not JSON: {e}")
+    except (ValueError, RecursionError) as e:     # RecursionError: a nesting bomb
+        raise ProtocolError(f"header is not JSON: {type(e).__name__}")
     if not isinstance(header, dict):
         raise ProtocolError("header is not an object")
     (bl,) = struct.unpack("<Q", read_exact(8))
@@ -52,60 +53,206 @@ def read_frame(read_exact, max_blob_bytes: int):
     return header, blob
 
 
-def _s(v, cap=None):
-    if v is None:
+# ---------------------------------------------------------------------------------------------- reply sanitising
+# Everything below runs in the CALLER on data a hostile job may have forged: it must never raise
+# anything but ProtocolError, never recurse without a bound, and never return a value it did not
+# rebuild itself (only dict/list/str/int/float/bool/None, bounded in size, depth and magnitude).
+
+MAX_DEPTH = 12              # nesting of a layout
+MAX_NODES = 200_000         # values in one reply's layouts together
+MAX_LIST = 5_000            # items of one list
+MAX_KEYS = 256              # keys of one object
+MAX_STR = 4_096             # characters of one layout string (logs have their own caps)
+MAX_NUM = 1e12              # |number| in a layout (pixels, data values); larger ones are clamped
+MAX_IMAGES = 16
+
+# ANSI CSI / OSC / single-char escapes, C0/C1 controls except \t and \n, bidi embeddings/overrides/
+# isolates and marks, line/paragraph separators, and lone surrogates (json.loads lets "\ud800" through)
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]?|\x1b[@-Z\\-_]?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+                      r"|[\ud800-\udfff]")
+
+
+def clean_text(v, cap: int | None = MAX_STR) -> str:
+    """A string fit to show in a terminal, a log or the UI: escapes, controls, bidi overrides and lone
+    surrogates removed, CR normalised, capped to ``cap`` UTF-8 bytes (None: no cap)."""
+    if not isinstance(v, str):
+        v = "" if v is None else repr(v) if not isinstance(v, (int, float)) else str(v)
+    if cap is not None and len(v) > 4 * cap + 64:       # bound the regex work before cleaning
+        v = v[:4 * cap + 64]
+    s = _ESCAPES.sub("", v.replace("\r\n", "\n").replace("\r", "\n"))
+    if cap is not None:
+        b = s.encode("utf-8", "replace")
+        if len(b) > cap:
+            s = b[:cap].decode("utf-8", "ignore") + f"\n[truncated: {len(b) - cap} more bytes]"
+    return s
+
+
+class _Budget:
+    def __init__(self, nodes=MAX_NODES):
+        self.left = nodes
+
+    def take(self):
+        self.left -= 1
+        if self.left < 0:
+            raise ProtocolError(f"layout has more than {MAX_NODES} values")
+
+
+def clean_number(v):
+    """A finite number within +-MAX_NUM (ints stay ints), or None."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return max(-int(MAX_NUM), min(int(MAX_NUM), v))
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        return max(-MAX_NUM, min(MAX_NUM, v))
+    return None
+
+
+def clean_json(v, budget: _Budget | None = None, depth: int = 0):
+    """Rebuild an untrusted JSON value iteratively-bounded: depth <= MAX_DEPTH (deeper parts are
+    dropped), lists/objects capped, keys and strings cleaned, numbers bounded."""
+    budget = budget or _Budget()
+    budget.take()
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return clean_number(v)
+    if isinstance(v, str):
+        return clean_text(v)
+    if depth >= MAX_DEPTH:
         return None
-    from ._runner import cap_text, strip_escapes
-    s = strip_escapes(str(v))
-    return cap_text(s, cap) if cap else s
+    if isinstance(v, list):
+        return [clean_json(x, budget, depth + 1) for x in v[:MAX_LIST]]
+    if isinstance(v, dict):
+        out = {}
+        for k in list(v)[:MAX_KEYS]:
+            out[clean_text(str(k), 128)] = clean_json(v[k], budget, depth + 1)
+        return out
+    return None
+
+
+def _int(v, lo, hi, what):
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise ProtocolError(f"bad {what}: {clean_text(repr(v), 40)}")
+    return v
+
+
+def _float(v):
+    v = clean_number(v)
+    return None if v is None or isinstance(v, bool) else float(v)
+
+
+def clean_layout(layout, width: int, height: int, budget: _Budget) -> dict:
+    """One image's layout: generic rebuild, then ``semantic`` through its own validator (if that
+    module is there); a semantic part it rejects is dropped, never passed on."""
+    if not isinstance(layout, dict):
+        return {}
+    out = clean_json(layout, budget)
+    if "semantic" in out:
+        sem = out.pop("semantic")
+        try:
+            from .semantic import validate_semantic
+        except ImportError:
+            validate_semantic = None
+        if validate_semantic is not None and width > 0 and height > 0:
+            try:
+                out["semantic"] = clean_json(validate_semantic(sem, width, height), budget)
+            except Exception:  # noqa: BLE001 - an invalid semantic layout is dropped, never raised
+                pass
+    return out
+
+
+def stats(header: dict) -> dict:
+    """The timing diagnostics of a reply, as finite floats or None."""
+    keys = ("child_s", "job_cpu_s", "job_wall_s", "ready_wait_s", "warm_s", "ready_after_s")
+    return {k: _float(header.get(k)) for k in keys}
 
 
 def to_result(header: dict, blob: bytes, limits: Limits, tier: str, duration: float) -> RenderResult:
-    """Validate a child's header + blob and build the RenderResult (raises ProtocolError)."""
+    """Validate a child's header + blob and build the RenderResult (raises ProtocolError only)."""
+    try:
+        return _to_result(header, blob, limits, tier, duration)
+    except ProtocolError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever a forged reply triggers is a protocol error
+        raise ProtocolError(f"{type(e).__name__}: {clean_text(str(e), 200)}")
+
+
+def _to_result(header, blob, limits, tier, duration):
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not an object")
+    if not isinstance(blob, (bytes, bytearray)):
+        raise ProtocolError("payload is not bytes")
     images = []
     off = 0
-    hdr_images = header.get("images") or []
-    if not isinstance(hdr_images, list) or len(hdr_images) > 16:
+    hdr_images = header.get("images")
+    if hdr_images is None:
+        hdr_images = []
+    if not isinstance(hdr_images, list) or len(hdr_images) > MAX_IMAGES:
         raise ProtocolError("bad image list")
+    max_px = limits.max_megapixels * 1e6 + 1
     for im in hdr_images:
-        try:
-            w, h, src = int(im["width"]), int(im["height"]), str(im.get("source", ""))[:300]
-        except (KeyError, TypeError, ValueError):
+        if not isinstance(im, dict):
             raise ProtocolError("bad image entry")
-        if w <= 0 or h <= 0 or w > limits.max_side or h > limits.max_side or w * h > limits.max_megapixels * 1e6 + 1:
+        w = _int(im.get("width"), 1, limits.max_side, "image width")
+        h = _int(im.get("height"), 1, limits.max_side, "image height")
+        if w * h > max_px:
             raise ProtocolError(f"image {w}x{h} is outside the limits")
+        src = im.get("source", "")
         n = w * h * 4
         if off + n > len(blob):
             raise ProtocolError("payload shorter than declared")
-        images.append(RenderedImage(w, h, blob[off:off + n], _s(src)))
+        images.append(RenderedImage(w, h, bytes(blob[off:off + n]), clean_text(src if isinstance(src, str) else "", 300)))
         off += n
     mask = None
-    if header.get("mask"):
+    has_mask = header.get("mask")
+    if has_mask not in (None, False, True, 0, 1):
+        raise ProtocolError("bad mask flag")
+    if has_mask:
         if not images:
             raise ProtocolError("mask without image")
         n = images[0].width * images[0].height
-        mask = blob[off:off + n]
+        mask = bytes(blob[off:off + n])
         if len(mask) != n:
             raise ProtocolError("mask shorter than declared")
         off += n
     if off != len(blob):
         raise ProtocolError("payload longer than declared")
     et = header.get("error_type")
-    if et is not None and et not in ERROR_TYPES:
+    if et is not None and et not in ERROR_TYPES + ("Cancelled",):
         et = "RuntimeError"
-    ok = bool(header.get("ok")) and et is None
+    ok = header.get("ok") is True and et is None
     if ok and not images:
         ok, et = False, "NoOutput"
-    layout = header.get("layout") if isinstance(header.get("layout"), dict) else {}
+    if not ok and et is None:
+        et = "RuntimeError"
+    budget = _Budget()
+    size = lambda i: (images[i].width, images[i].height) if i < len(images) else (0, 0)  # noqa: E731
+    layout = clean_layout(header.get("layout"), *size(0), budget)
+    layouts = header.get("layouts")
+    layouts = [clean_layout(x, *size(i), budget) for i, x in enumerate(layouts[:MAX_IMAGES])] \
+        if isinstance(layouts, list) else None
     line = header.get("error_line")
+    line = line if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10 ** 7 else None
+    extra = {}
+    if layouts is not None and "layouts" in getattr(RenderResult, "__dataclass_fields__", {}):
+        extra["layouts"] = layouts
     return RenderResult(
         ok=ok, images=images, text_mask=mask, layout=layout,
-        log=_s(header.get("log") or "", limits.max_log_bytes) or "",
-        error=_s(header.get("error"), 2000) if not ok else None,
+        log=clean_text(header.get("log") if isinstance(header.get("log"), str) else "", limits.max_log_bytes),
+        error=_one_line(header.get("error")) if not ok else None,
         error_type=et if not ok else None,
-        traceback=_s(header.get("traceback"), 8000) if not ok else None,
-        error_line=int(line) if isinstance(line, int) and not ok else None,
-        tier=tier, duration_s=duration)
+        traceback=clean_text(header.get("traceback"), 8000) if not ok and header.get("traceback") is not None else None,
+        error_line=line if not ok else None,
+        tier=tier, duration_s=duration, **extra)
+
+
+def _one_line(v) -> str:
+    s = clean_text(v if isinstance(v, str) else "" if v is None else str(v), 2000)
+    return " ".join(s.split("\n")).strip() or "the sandbox reported an error without a message"
 
 
 def error_result(error_type: str, error: str, tier: str, duration: float, log: str = "") -> RenderResult:

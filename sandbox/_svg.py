@@ -248,13 +248,13 @@ def sanitize(svg_text: str, limits, log):
 
 def _fonts():
     import matplotlib
-    from . import _runner
+    from . import _fonts
     dirs = [os.path.join(matplotlib.get_data_path(), "fonts", "ttf")]
-    files = [_runner._CJK_FONT_FILE] if _runner._CJK_FONT_FILE else []
+    files = [_fonts.cjk_font_file()] if _fonts.cjk_font_file() else []
     return dirs, files
 
 
-def _resvg(svg_text, W, H):
+def rasterize(svg_text, W, H):
     import resvg_py
     from PIL import Image
     dirs, files = _fonts()
@@ -269,7 +269,7 @@ def _resvg(svg_text, W, H):
         return im.tobytes()
 
 
-def _tostring(root):
+def tostring(root):
     import xml.etree.ElementTree as ET
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
@@ -424,7 +424,7 @@ def extract_layout(root, W, H):
     return elements
 
 
-def _text_only(root):
+def text_only(root):
     import copy
     r = copy.deepcopy(root)
 
@@ -439,13 +439,13 @@ def _text_only(root):
     return r
 
 
-def _missing(elements):
-    from . import _runner
-    paths = list(_runner._FONT_FILES) + ([_runner._CJK_FONT_FILE] if _runner._CJK_FONT_FILE else [])
+def missing_glyphs(elements):
+    from . import _fonts
+    paths = list(_fonts.FONT_FILES) + ([_fonts.cjk_font_file()] if _fonts.cjk_font_file() else [])
     out = []
     for el in elements:
         if el.get("type") == "text":
-            chars = _runner._missing_chars(el["text"], paths)
+            chars = _fonts.missing_chars(el["text"], paths)
             if chars:
                 out.append({"text": el["text"][:200], "chars": chars,
                             "font": ", ".join(os.path.basename(p) for p in paths[:2])})
@@ -455,8 +455,8 @@ def _missing(elements):
 def render_svg(svg_text, limits, log):
     """-> (w, h, rgba, layout_elements). Raises UnsafeSVG / SVGTooLarge / ValueError."""
     root, (W, H) = sanitize(svg_text, limits, log)
-    clean = _tostring(root)
-    rgba = _resvg(clean, W, H)
+    clean = tostring(root)
+    rgba = rasterize(clean, W, H)
     try:
         elements = extract_layout(root, W, H)
     except Exception as e:  # best-effort
@@ -464,38 +464,3 @@ def render_svg(svg_text, limits, log):
         elements = []
     return W, H, rgba, (root, elements)
 
-
-def run_svg(code, limits):
-    from . import _runner
-    _runner.warm_imports()
-    ctx = _runner.JobContext(limits, os.getcwd())
-    s = code.strip().lstrip("\ufeff")
-    s = re.sub(r"^```[a-zA-Z]*\s*\n", "", s)
-    s = re.sub(r"\n```\s*$", "", s)
-    try:
-        W, H, rgba, (root, elements) = render_svg(s, limits, ctx.log)
-    except UnsafeSVG as e:
-        return _runner.build_header(ctx, [], None, ok=False, error=f"unsafe SVG refused: {e}", error_type="UnsafeSVG")
-    except SVGTooLarge as e:
-        return _runner.build_header(ctx, [], None, ok=False, error=f"unsafe SVG refused: {e}", error_type="UnsafeSVG")
-    except MemoryError as e:
-        return _runner.build_header(ctx, [], None, ok=False, error=f"MemoryError while rendering SVG: {e}",
-                                    error_type="MemoryLimit")
-    except Exception as e:
-        return _runner.build_header(ctx, [], None, ok=False, error=f"{type(e).__name__}: {e}",
-                                    error_type="RuntimeError")
-    mask = None
-    if any(el.get("type") == "text" for el in elements):
-        try:
-            import numpy as np
-            t = _resvg(_tostring(_text_only(root)), W, H)
-            a = np.frombuffer(t, np.uint8).reshape(H, W, 4)[..., 3]
-            mask = np.where(a > 24, 255, 0).astype(np.uint8).tobytes()
-        except Exception as e:
-            ctx.log.write(f"[sandbox] SVG text mask failed: {e}\n")
-    else:
-        mask = bytes(W * H)
-    for m in _missing(elements):
-        _runner._note_missing(ctx, m["text"], m["chars"], m["font"])
-    rec = _runner.SaveRecord(rgba=rgba, size=(W, H), source="svg", layout={"elements": elements}, mask=mask)
-    return _runner.build_header(ctx, [rec], rec)

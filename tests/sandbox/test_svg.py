@@ -10,7 +10,7 @@ import pytest
 
 from comfyui_coco.sandbox import Limits, render_inprocess
 from comfyui_coco.sandbox import _svg
-from comfyui_coco.sandbox._runner import CappedLog
+from comfyui_coco.sandbox._log import CappedLog
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 
@@ -78,7 +78,7 @@ def test_standard_doctype_is_accepted():
 def test_dropped_with_log_lines():
     root, size, log = sanitize(svg('<foreignObject><p>x</p></foreignObject><rect onclick="x()" width="5" '
                                    'height="5"/><blink/>', 'width="50" height="40" onload="alert(1)"'))
-    text = _svg._tostring(root)
+    text = _svg.tostring(root)
     assert "foreignObject" not in text and "onclick" not in text and "onload" not in text and "blink" not in text
     assert "dropped <foreignObject>" in log and "onclick" in log
     assert size == (50, 40)

@@ -1,0 +1,301 @@
+"""The global matplotlib/PIL patches, installed once per process and inert outside a job."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from . import _context, _fonts
+from ._capture import FigCapture, capture_figure
+from ._context import SaveRecord
+from ._fixups import BAD_COLOURS
+
+_PATCHED = False
+_CSS: tuple = ()
+
+
+def _pil_hex(fill, mode="RGB"):
+    try:
+        from PIL import ImageColor
+        if fill is None:
+            return "#000000"
+        if isinstance(fill, str):
+            rgb = ImageColor.getrgb(fill)
+        elif isinstance(fill, int):
+            rgb = (fill, fill, fill)
+        else:
+            rgb = tuple(fill)
+        return "#%02x%02x%02x" % tuple(int(v) for v in rgb[:3])
+    except Exception:
+        return None
+
+
+
+def install_patches():
+    """Idempotent global patches of matplotlib/PIL. Without an active job they call through."""
+    global _PATCHED
+    if _PATCHED:
+        return
+    import contextlib as _cl
+
+    import matplotlib
+    import matplotlib.colors as mcolors
+    import matplotlib.legend as mlegend
+    import matplotlib.pyplot as plt
+    import matplotlib.text as mtext
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image, ImageDraw, ImageFont
+
+    # --- canvas size, checked before Agg allocates anything
+    orig_get_renderer = FigureCanvasAgg.get_renderer
+
+    def get_renderer(self, *a, **k):
+        ctx = _context.CTX
+        if ctx is not None:
+            w, h = self.figure.bbox.size
+            ctx.check_canvas(w, h, f"the figure canvas ({self.figure.get_figwidth():g}x"
+                                   f"{self.figure.get_figheight():g} in at dpi {self.figure.dpi:g})")
+        return orig_get_renderer(self, *a, **k)
+    FigureCanvasAgg.get_renderer = get_renderer
+
+    # --- savefig: record the save and capture layout + text pixels of the saved image
+    orig_savefig = Figure.savefig
+
+    def savefig(self, fname, *args, **kwargs):
+        ctx = _context.CTX
+        if ctx is None:
+            return orig_savefig(self, fname, *args, **kwargs)
+        cap = FigCapture(ctx, self)
+        cid = self.canvas.mpl_connect("draw_event", cap.on_draw)
+        prev = ctx.text_cap
+        ctx.text_cap = cap
+        ctx.in_savefig += 1
+        try:
+            dpi = kwargs.get("dpi")
+            if isinstance(dpi, (int, float)) and dpi > 0:
+                w, h = self.get_figwidth() * dpi, self.get_figheight() * dpi
+                ctx.check_canvas(w, h, f"the saved image (figsize {self.get_figwidth():g}x{self.get_figheight():g}"
+                                       f" in at dpi {dpi:g})")
+            result = orig_savefig(self, fname, *args, **kwargs)
+        finally:
+            ctx.in_savefig -= 1
+            ctx.text_cap = prev
+            self.canvas.mpl_disconnect(cid)
+        path = None
+        if isinstance(fname, (str, os.PathLike)):
+            path = os.path.realpath(os.fspath(fname))
+            fmt = kwargs.get("format")
+            if not os.path.splitext(path)[1] and not os.path.exists(path):
+                ext = "." + (fmt or matplotlib.rcParams["savefig.format"])
+                if os.path.exists(path + ext):
+                    path = path + ext
+        rec = SaveRecord(path=path, size=cap.size, layout=cap.layout, mask=cap.mask, source="figure")
+        if path is not None and cap.rgba is not None and cap.size:
+            fmt = (kwargs.get("format") or os.path.splitext(path)[1][1:] or "").lower()
+            if fmt == "png" and len(cap.rgba) == cap.size[0] * cap.size[1] * 4:
+                try:
+                    st = os.stat(path)
+                    rec.direct = (cap.rgba, st.st_mtime_ns, st.st_size)
+                except OSError:
+                    pass
+        ctx.saves.append(rec)
+        ctx.last_fig_capture = (self, cap)
+        return result
+    Figure.savefig = savefig
+
+    orig_text_draw = mtext.Text.draw
+
+    def text_draw(self, renderer, *a, **k):
+        ctx = _context.CTX
+        if ctx is not None and ctx.text_cap is not None and ctx.text_cap.recording:
+            ctx.text_cap.texts.append(self)
+        return orig_text_draw(self, renderer, *a, **k)
+    mtext.Text.draw = text_draw
+    if "draw" in mtext.Annotation.__dict__:
+        orig_ann_draw = mtext.Annotation.draw
+
+        def ann_draw(self, renderer, *a, **k):
+            ctx = _context.CTX
+            if ctx is not None and ctx.text_cap is not None and ctx.text_cap.recording:
+                ctx.text_cap.texts.append(self)
+            return orig_ann_draw(self, renderer, *a, **k)
+        mtext.Annotation.draw = ann_draw
+
+    # --- plt.show: snapshot open figures (Agg cannot show); plt.xkcd: disabled
+    def show(*a, **k):
+        ctx = _context.CTX
+        if ctx is None:
+            return None
+        for num in plt.get_fignums():
+            ctx.shown[num] = capture_figure(ctx, plt.figure(num), f"figure {num}")
+    plt.show = show
+    plt.xkcd = lambda *a, **k: _cl.nullcontext()
+
+    # --- stem(baseline=...) / use_line_collection were removed from matplotlib
+    orig_stem = Axes.stem
+
+    def stem(self, *args, **kwargs):
+        kwargs.pop("baseline", None)
+        kwargs.pop("use_line_collection", None)
+        return orig_stem(self, *args, **kwargs)
+    Axes.stem = stem
+
+    # --- invalid legend loc strings
+    valid = set(mlegend.Legend.codes) if hasattr(mlegend.Legend, "codes") else set()
+    loc_map = {"top": "upper center", "bottom": "lower center", "left": "center left", "right": "center right",
+               "top right": "upper right", "top left": "upper left", "bottom right": "lower right",
+               "bottom left": "lower left", "middle": "center", "centre": "center", "upper": "upper center",
+               "lower": "lower center", "outside": "best", "auto": "best", "top center": "upper center",
+               "bottom center": "lower center", "center top": "upper center", "center bottom": "lower center"}
+    orig_legend_init = mlegend.Legend.__init__
+
+    def legend_init(self, *args, **kwargs):
+        loc = kwargs.get("loc")
+        if isinstance(loc, str) and valid and loc not in valid:
+            key = re.sub(r"[\s_\-]+", " ", loc.strip().lower())
+            new = key if key in valid else loc_map.get(key, "best")
+            if _context.CTX is not None:
+                _context.CTX.log.write(f"[sandbox] legend loc {loc!r} is not valid; using {new!r}\n")
+            kwargs["loc"] = new
+        return orig_legend_init(self, *args, **kwargs)
+    mlegend.Legend.__init__ = legend_init
+
+    # --- invalid colour names
+    cmap = mcolors.get_named_colors_mapping()
+    for bad, good in BAD_COLOURS.items():
+        if bad not in cmap:
+            try:
+                cmap[bad] = mcolors.to_hex(good)
+            except Exception:
+                pass
+    global _CSS
+    _CSS = tuple(mcolors.CSS4_COLORS)
+    orig_to_rgba = mcolors._to_rgba_no_colorcycle
+
+    def to_rgba(c, alpha=None):
+        try:
+            return orig_to_rgba(c, alpha)
+        except ValueError:
+            # matplotlib itself probes strings with to_rgba (plot format strings like 'ro', 'k--',
+            # is_color_like): only rescue what clearly is a misspelt colour NAME, i.e. a word of 5+
+            # letters that contains a real colour name; anything else raises as before.
+            repl = None
+            if _context.CTX is not None and isinstance(c, str) and re.fullmatch(r"[A-Za-z][A-Za-z ]{3,}[A-Za-z]\d*", c.strip()):
+                name = re.sub(r"[\s\d]+", "", c.strip().lower())
+                for cand in (name.replace("grey", "gray"), name.replace("dark", "", 1), name.replace("light", "", 1),
+                             name.replace("deep", "", 1), name.replace("pale", "", 1)):
+                    if cand in cmap and len(cand) >= 3:
+                        repl = cand
+                        break
+                else:
+                    hits = sorted((k for k in _CSS if len(k) >= 4 and k in name), key=len, reverse=True)
+                    repl = hits[0] if hits else None
+            if repl is None:
+                raise
+            _context.CTX.log.write(f"[sandbox] invalid colour {c!r} replaced by {repl!r}\n")
+            return orig_to_rgba(repl, alpha)
+    mcolors._to_rgba_no_colorcycle = to_rgba
+
+    # --- PIL: canvas size, saves, text layout and text pixels, missing font files
+    orig_new = Image.new
+
+    def new(mode, size, *args, **kwargs):
+        ctx = _context.CTX
+        if ctx is not None:
+            try:
+                w, h = size
+                ctx.check_canvas(w, h, "Image.new")
+            except (TypeError, ValueError):
+                pass
+        return orig_new(mode, size, *args, **kwargs)
+    Image.new = new
+
+    orig_save = Image.Image.save
+
+    def save(self, fp, *args, **kwargs):
+        ctx = _context.CTX
+        result = orig_save(self, fp, *args, **kwargs)
+        if ctx is not None and not ctx.in_savefig and isinstance(fp, (str, os.PathLike)):
+            rec = ctx.pil.get(id(self))
+            if rec is None and ctx.pil_last is not None and ctx.pil_last[0].size == self.size:
+                rec = ctx.pil_last
+            layout = mask = None
+            if rec is not None:
+                layout = {"elements": list(rec[1])}
+                mask = rec[2].tobytes() if rec[2] is not None else None
+            else:
+                layout = {"elements": []}
+                mask = bytes(self.size[0] * self.size[1])
+            ctx.saves.append(SaveRecord(path=os.path.realpath(os.fspath(fp)), size=self.size, layout=layout,
+                                        mask=mask, source="pil"))
+        return result
+    Image.Image.save = save
+
+    orig_text = ImageDraw.ImageDraw.text
+    import inspect
+    sig = inspect.signature(orig_text)
+    bbox_params = set(inspect.signature(ImageDraw.ImageDraw.textbbox).parameters)
+
+    def text(self, *args, **kwargs):
+        ctx = _context.CTX
+        if ctx is None or ctx.pil_depth:
+            return orig_text(self, *args, **kwargs)
+        ctx.pil_depth += 1
+        try:
+            result = orig_text(self, *args, **kwargs)
+        finally:
+            ctx.pil_depth -= 1
+        try:
+            img = getattr(self, "_image", None)
+            ba = sig.bind(self, *args, **kwargs)
+            ba.apply_defaults()
+            a = dict(ba.arguments)
+            s = a.get("text")
+            if img is None or not isinstance(s, str) or not s.strip():
+                return result
+            kw = {k: v for k, v in a.items() if k in bbox_params and k not in ("self", "xy", "text")}
+            kw.update({k: v for k, v in (a.get("kwargs") or {}).items() if k in bbox_params})
+            bb = self.textbbox(a["xy"], s, **kw)
+            rec = ctx.pil.get(id(img))
+            if rec is None:
+                rec = ctx.pil[id(img)] = [img, [], orig_new("L", img.size, 0)]
+            ctx.pil_last = rec
+            font = a.get("font")
+            size = getattr(font, "size", None) or kw.get("font_size")
+            rec[1].append({"type": "text", "text": s, "bbox": [float(v) for v in bb],
+                           "fontsize": float(size) if size else None, "color": _pil_hex(a.get("fill")),
+                           "font": os.path.basename(getattr(font, "path", "") or "") or "default"})
+            mkw = {k: v for k, v in kw.items() if k in sig.parameters}
+            orig_text(ImageDraw.Draw(rec[2]), a["xy"], s, fill=255, **mkw)   # not through this wrapper
+            path = getattr(font, "path", None)
+            if isinstance(path, str):
+                chars = _fonts.missing_chars(s, [path])
+                if chars:
+                    _context.note_missing(ctx, s, chars, os.path.basename(path))
+        except Exception as e:
+            ctx.log.write(f"[sandbox] text layout capture failed: {type(e).__name__}: {e}\n")
+        return result
+    ImageDraw.ImageDraw.text = text
+
+    orig_truetype = ImageFont.truetype
+
+    def truetype(font=None, size=10, *args, **kwargs):
+        try:
+            return orig_truetype(font, size, *args, **kwargs)
+        except OSError:
+            if _context.CTX is None or not isinstance(font, (str, os.PathLike)):
+                raise
+            repl = _fonts.FONT_FILES[0] if _fonts.FONT_FILES else None
+            name = os.path.basename(os.fspath(font)).lower()
+            if _fonts.cjk_font_file() and any(k in name for k in ("sim", "hei", "song", "kai", "yahei", "msyh", "ming",
+                                                           "noto", "cjk", "gothic", "mincho", "pingfang", "han")):
+                repl = _fonts.cjk_font_file()
+            if repl is None:
+                raise
+            _context.CTX.log.write(f"[sandbox] font {os.fspath(font)!r} not found; using {os.path.basename(repl)}\n")
+            return orig_truetype(repl, size, *args, **kwargs)
+    ImageFont.truetype = truetype
+    _PATCHED = True
+

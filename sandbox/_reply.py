@@ -1,0 +1,61 @@
+"""The job's reply: layout finalisation, the text mask fallback, the (header, blobs) wire pair."""
+
+from __future__ import annotations
+
+from ._context import MAX_ELEMENTS, MAX_IMAGES
+
+def finalize_layout(elements, w, h, missing):
+    els = []
+    for el in elements[:MAX_ELEMENTS]:
+        b = el.get("bbox")
+        if not b:
+            continue
+        x0, y0, x1, y1 = (float(v) for v in b)
+        el = dict(el)
+        el["bbox"] = [round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)]
+        c = lambda v, n: int(min(999, max(0, v * 1000.0 / max(n, 1))))
+        el["box_1000"] = [c(x0, w), c(y0, h), c(x1, w), c(y1, h)]
+        els.append({k: v for k, v in el.items() if v is not None})
+    return {"canvas": {"width": w, "height": h}, "elements": els, "missing_glyphs": list(missing)}
+
+
+def mask_from_boxes(elements, w, h):
+    import numpy as np
+    m = np.zeros((h, w), np.uint8)
+    for el in elements:
+        if el.get("type") == "text":
+            x0, y0, x1, y1 = el["bbox"]
+            m[max(0, int(y0)):max(0, min(h, int(y1 + 1))), max(0, int(x0)):max(0, min(w, int(x1 + 1)))] = 255
+    return m.tobytes()
+
+
+def build_header(ctx, images, layout_rec, *, ok=True, error=None, error_type=None, traceback=None,
+                 error_line=None):
+    blobs = []
+    hdr_images = []
+    for rec in images[:MAX_IMAGES]:
+        w, h = rec.size
+        hdr_images.append({"width": w, "height": h, "source": rec.source})
+        blobs.append(rec.rgba)
+    layout = {}
+    has_mask = False
+    missing = list(ctx.missing.values())
+    if images:
+        w, h = images[0].size
+        els = (layout_rec.layout or {}).get("elements", []) if layout_rec is not None else []
+        layout = finalize_layout(els, w, h, missing)
+        mask = layout_rec.mask if layout_rec is not None else None
+        if mask is None or len(mask) != w * h:
+            mask = mask_from_boxes(layout["elements"], w, h) if layout_rec is not None and layout_rec.layout else None
+        if mask is not None:
+            blobs.append(mask)
+            has_mask = True
+    elif missing:
+        layout = {"canvas": None, "elements": [], "missing_glyphs": missing}
+    for m in missing:
+        ctx.log.write(f"[sandbox] missing glyphs {m['chars']!r} in font {m['font']} for text {m['text'][:60]!r}"
+                      f" (drawn as boxes; install a font that has them, e.g. fonts-noto-cjk)\n")
+    header = {"ok": ok, "images": hdr_images, "mask": has_mask, "layout": layout, "log": ctx.log.text(),
+              "error": error, "error_type": error_type, "traceback": traceback, "error_line": error_line}
+    return header, blobs
+

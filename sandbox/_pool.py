@@ -355,8 +355,15 @@ class SandboxPool:
                should_cancel=None) -> RenderResult:
         """Run ``code`` in a fresh sandboxed child. ``should_cancel`` (optional, a callable polled
         while the job runs) ends the job early: its worker is killed and replaced, and the result
-        has ``error_type == "Cancelled"``."""
+        has ``error_type == "Cancelled"``. Never raises: anything unexpected becomes WorkerCrashed."""
         t0 = time.monotonic()
+        try:
+            return self._render(code, language, limits, should_cancel, t0)
+        except Exception as e:  # noqa: BLE001 - the contract: render() never raises
+            return _protocol.error_result("WorkerCrashed", "sandbox error: " + _protocol.clean_text(
+                f"{type(e).__name__}: {e}", 300), self._tier_str(), time.monotonic() - t0)
+
+    def _render(self, code, language, limits, should_cancel, t0):
         try:
             limits = (limits or self.limits).clamped()
         except (TypeError, ValueError) as e:
@@ -408,18 +415,17 @@ class SandboxPool:
                 w.kill()
                 self._after_job()
             # diagnostics for benchmarks: wall time in the worker host, CPU time of the job process
-            self.last_job_stats = {k: hdr.get(k) for k in ("child_s", "job_cpu_s", "job_wall_s", "ready_wait_s",
-                                                             "warm_s", "ready_after_s")}
-            self.last_job_stats["host_s"] = hdr.get("child_s")
+            self.last_job_stats = _protocol.stats(hdr)
+            self.last_job_stats["host_s"] = self.last_job_stats.get("child_s")
             layers = hdr.get("layers")
-            if layers:
-                tier = self._info.tier + ": " + "+".join(str(x).replace(" ", "") for x in layers) + \
-                    "+rlimits+clean-env+single-use-child"
+            if isinstance(layers, list) and layers and self._info is not None:
+                tier = self._info.tier + ": " + "+".join(_protocol.clean_text(str(x), 64).replace(" ", "")
+                                                         for x in layers[:32]) + "+rlimits+clean-env+single-use-child"
             try:
                 return _protocol.to_result(hdr, blob, limits, tier, time.monotonic() - t0)
-            except _protocol.ProtocolError as e:
-                return _protocol.error_result("WorkerCrashed", f"invalid result from the sandbox: {e}", tier,
-                                              time.monotonic() - t0)
+            except Exception as e:  # noqa: BLE001 - ProtocolError, or anything a forged reply triggers
+                return _protocol.error_result("WorkerCrashed", "invalid result from the sandbox: "
+                                              + _protocol.clean_text(str(e), 300), tier, time.monotonic() - t0)
 
     def _after_job(self):
         if self.mode == "spawn" and not self._closed:

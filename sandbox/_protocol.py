@@ -59,7 +59,7 @@ def read_frame(read_exact, max_blob_bytes: int):
 # rebuild itself (only dict/list/str/int/float/bool/None, bounded in size, depth and magnitude).
 
 MAX_DEPTH = 12              # nesting of a layout
-MAX_NODES = 200_000         # values in one reply's layouts together
+MAX_NODES = 500_000         # values in one reply's layouts together (further ones become None)
 MAX_LIST = 5_000            # items of one list
 MAX_KEYS = 256              # keys of one object
 MAX_STR = 4_096             # characters of one layout string (logs have their own caps)
@@ -92,10 +92,9 @@ class _Budget:
     def __init__(self, nodes=MAX_NODES):
         self.left = nodes
 
-    def take(self):
+    def take(self) -> bool:
         self.left -= 1
-        if self.left < 0:
-            raise ProtocolError(f"layout has more than {MAX_NODES} values")
+        return self.left >= 0
 
 
 def clean_number(v):
@@ -115,7 +114,8 @@ def clean_json(v, budget: _Budget | None = None, depth: int = 0):
     """Rebuild an untrusted JSON value iteratively-bounded: depth <= MAX_DEPTH (deeper parts are
     dropped), lists/objects capped, keys and strings cleaned, numbers bounded."""
     budget = budget or _Budget()
-    budget.take()
+    if not budget.take():
+        return None
     if v is None or isinstance(v, bool):
         return v
     if isinstance(v, (int, float)):

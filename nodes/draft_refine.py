@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from comfy_api.latest import io, ui
 
+from ..models.bagel.config import RENORM_TYPES
 from .common import CoCoError
 
 NODE_ID = "CoCo_DraftRefine"
 COMPOSITE_ID = "CoCo_ProtectComposite"
 DIFFUSION_ID = "CoCo_DraftRefineDiffusion"
 CATEGORY = "CoCo/refine"
-RENORM_TYPES = ["global", "channel", "text_channel"]
 FEATHER_KINDS = ["box", "gaussian"]
 RESIZE_MODES = ["refined_to_draft", "draft_to_refined"]
 
@@ -82,7 +82,7 @@ class DraftRefine(io.ComfyNode):
                 io.Float.Input("timestep_shift", default=3.0, min=0.1, max=20.0, step=0.1,
                                tooltip="Shift of the schedule sigma = s*t / (1 + (s-1)*t) (reference 3.0). Higher "
                                        "spends more steps at high noise."),
-                io.Combo.Input("cfg_renorm_type", options=RENORM_TYPES, default="text_channel",
+                io.Combo.Input("cfg_renorm_type", options=list(RENORM_TYPES), default="text_channel",
                                tooltip="CFG renorm: text_channel (reference edit default), global (text-to-image "
                                        "default; try it if the result is blurry), channel."),
                 io.Float.Input("cfg_renorm_min", default=0.0, min=0.0, max=1.0, step=0.01,

@@ -18,6 +18,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# CFG-renorm variants of the reference sampler (checked once, by ``sampler.generate``).
+RENORM_TYPES = ("global", "channel", "text_channel")
 _GELU_TANH = ("gelu_pytorch_tanh", "gelu_new", "gelu_fast")
 SUPPORTED_ACTS = ("silu", "gelu", *_GELU_TANH)
 

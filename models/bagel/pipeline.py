@@ -15,7 +15,7 @@ reference deep-copies contexts for the CFG branches).
 from __future__ import annotations
 
 import logging
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 
@@ -27,8 +27,6 @@ from .config import BagelConfig
 from .modeling import Bagel, KVCache, Route
 
 log = logging.getLogger(__name__)
-
-RENORM_TYPES = ("global", "channel", "text_channel")
 
 
 def pick_compute_dtype(device) -> torch.dtype:
@@ -181,6 +179,19 @@ class CoCoModel:
                 kv = (need + 256) * self._kv_token_bytes()
         return int(act + rep + scores + kv + logits_rows * c.vocab_size * 4 + (64 << 20))
 
+    def reserve_for_sampling(self, kv_tokens: int, query_tokens: int) -> None:
+        """Before the first prefill of a sampling run: load the LLM with room for every KV cache of
+        the CFG contexts (``kv_tokens`` in all, K and V, every layer) plus one velocity pass over
+        ``query_tokens``, so ComfyUI frees that memory up front instead of mid-run."""
+        if not self.manage_memory:
+            return
+        c, e = self.cfg.llm, self.compute_dtype.itemsize
+        act = query_tokens * (8 * c.hidden_size + 3 * c.intermediate_size
+                              + 2 * (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim) * e
+        rep = 2 * (kv_tokens + query_tokens) * c.num_attention_heads * c.head_dim * e
+        need = int(kv_tokens * self._kv_token_bytes() + act + rep + (256 << 20))
+        mm.load_models_gpu([self.llm_patcher], memory_required=need)
+
     def _vit_bytes(self, n: int) -> int:
         v, e = self.cfg.vit, self.compute_dtype.itemsize
         act = n * (6 * v.hidden_size + 2 * v.intermediate_size + 2 * self.cfg.llm.hidden_size) * e
@@ -299,30 +310,6 @@ class CoCoModel:
         ctx.rope += 1
         return self.llm.logits(h[-1:])[0].float(), ctx
 
-    @torch.inference_mode()
-    def generate_text(self, ctx: Context, max_length: int, do_sample: bool = False, temperature: float = 1.0,
-                      generator: Optional[torch.Generator] = None,
-                      callback: Optional[Callable[[int, int], None]] = None) -> list[int]:
-        """The reference's ``generate_text`` (batch 1): feed bos, then each new token; stop at eos
-        (not returned, not cached) or after ``max_length`` steps counting the start token.
-        Returns the new token ids (without the start token)."""
-        st = self.special_tokens
-        tok, out = st["bos_token_id"], []
-        for step in range(max_length):
-            mm.throw_exception_if_processing_interrupted()
-            logits, ctx = self.next_token_logits(ctx, tok)
-            if do_sample:
-                probs = torch.softmax(logits / temperature, dim=-1)
-                tok = int(torch.multinomial(probs.cpu(), 1, generator=generator))
-            else:
-                tok = int(torch.argmax(logits))
-            if tok == st["eos_token_id"] or step + 1 >= max_length:
-                break  # the reference neither returns nor caches this last prediction
-            out.append(tok)
-            if callback is not None:
-                callback(step, tok)
-        return out
-
     # ---- denoiser -----------------------------------------------------------------------------
     def _branch_velocity(self, block, hw, ctx: Context) -> torch.Tensor:
         n = block.shape[0]
@@ -344,8 +331,6 @@ class CoCoModel:
         (and image guidance only on top of it, as in the reference).  Returns v in the compute
         dtype (fp32 where a per-token renorm scale promotes it, as on the official GPU run) on
         ``x_t``'s device.  The caller gates CFG by interval (``latents.cfg_active``)."""
-        if cfg_renorm_type not in RENORM_TYPES:
-            raise ValueError(f"cfg_renorm_type must be one of {RENORM_TYPES}, got {cfg_renorm_type!r}")
         use_text = cfg_text_scale > 1.0
         use_img = use_text and cfg_img_scale > 1.0
         if use_text and ctx_text_uncond is None:
@@ -363,21 +348,6 @@ class CoCoModel:
             v = cfg_combine(v, v_text, v_img, cfg_text_scale, cfg_img_scale, cfg_renorm_type, cfg_renorm_min,
                             self.cfg_norm_fp32)
         return v.to(x_t.device)
-
-    @torch.inference_mode()
-    def sample(self, noise: torch.Tensor, hw: tuple, ctx_cond: Context,
-               ctx_text_uncond: Optional[Context] = None, ctx_img_uncond: Optional[Context] = None,
-               num_timesteps: int = 50, timestep_shift: float = 3.0,
-               cfg_text_scale: float = 1.0, cfg_img_scale: float = 1.0, cfg_interval=(0.0, 1.0),
-               cfg_renorm_type: str = "global", cfg_renorm_min: float = 0.0,
-               callback: Optional[Callable] = None) -> torch.Tensor:
-        """The reference's Euler sampler (``generate_image``), see ``sampler.generate``: fp32 state,
-        ``num_timesteps - 1`` velocity calls.  Returns the final packed latent (fp32, BAGEL-scaled)."""
-        from .sampler import generate
-
-        return generate(self, ctx_cond, ctx_text_uncond, ctx_img_uncond, hw, num_timesteps, timestep_shift,
-                        cfg_text_scale, cfg_img_scale, cfg_interval, cfg_renorm_type, cfg_renorm_min,
-                        noise=noise, callback=callback)
 
 
 def _norm(v, fp32: bool, **kw):

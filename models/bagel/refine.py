@@ -5,7 +5,6 @@ Without a draft it is plain BAGEL text-to-image."""
 from __future__ import annotations
 
 from ..errors import FixableError
-from .pipeline import RENORM_TYPES
 
 
 class RefineResult:
@@ -22,18 +21,6 @@ def _check_vae(node, vae, cfg):
                         "load BAGEL's/CoCo's ae.safetensors (the FLUX.1 VAE) with core 'Load VAE' and connect it.")
 
 
-def generation_memory(model, kv_tokens: int, query_tokens: int) -> int:
-    """Bytes the sampling needs on the load device besides the weights: every KV cache of the three
-    contexts (K and V, all layers, compute dtype) plus one velocity pass over ``query_tokens``."""
-    c = model.cfg.llm
-    e = model.compute_dtype.itemsize
-    kv = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * e * kv_tokens
-    act = query_tokens * (8 * c.hidden_size + 3 * c.intermediate_size
-                          + 2 * (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim) * e
-    rep = 2 * (kv_tokens + query_tokens) * c.num_attention_heads * c.head_dim * e
-    return int(kv + act + rep + (256 << 20))
-
-
 def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feather=2, steps=50,
                      cfg_text_scale=4.0, cfg_img_scale=2.0, cfg_interval=(0.0, 1.0), timestep_shift=3.0,
                      cfg_renorm_type="text_channel", cfg_renorm_min=0.0, seed=0, max_resolution=1024,
@@ -41,7 +28,6 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
     import torch
 
     import comfy.latent_formats
-    import comfy.model_management as mm
     import comfy.utils
 
     from ..refine import resize as R
@@ -51,8 +37,6 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
     from . import sampler as S
 
     cfg = model.cfg
-    if cfg_renorm_type not in RENORM_TYPES:
-        raise FixableError(node, f"unknown cfg_renorm_type {cfg_renorm_type!r}.", f"pick one of {RENORM_TYPES}.")
     if vae is None:
         raise FixableError(node, "no VAE is connected.", "connect core 'Load VAE' with BAGEL's ae.safetensors.")
     _check_vae(node, vae, cfg)
@@ -89,9 +73,8 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
             notes.append("a protect mask without a draft is ignored.")
     n_tokens = hw[0] * hw[1]
 
-    if getattr(model, "manage_memory", True):
-        # Count every KV cache of the three contexts (and one velocity pass) before the first prefill.
-        mm.load_models_gpu([model.llm_patcher], memory_required=generation_memory(model, kv_tokens, n_tokens + 2))
+    # Count every KV cache of the three contexts (and one velocity pass) before the first prefill.
+    model.reserve_for_sampling(kv_tokens, n_tokens + 2)
 
     with torch.inference_mode():
         if draft is not None:
@@ -117,7 +100,7 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
             x = S.generate(model, ctx.cond, ctx.text_uncond, ctx.img_uncond, hw, steps=steps,
                            timestep_shift=timestep_shift, cfg_text_scale=cfg_text_scale, cfg_img_scale=cfg_img_scale,
                            cfg_interval=cfg_interval, cfg_renorm_type=cfg_renorm_type, cfg_renorm_min=cfg_renorm_min,
-                           noise=noise, callback=callback, interrupt=mm.throw_exception_if_processing_interrupted)
+                           noise=noise, callback=callback)
         finally:
             for c in (ctx.cond, ctx.text_uncond, ctx.img_uncond):  # free the KV caches now
                 free = getattr(c, "free", None)

@@ -31,15 +31,9 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
+from ..interrupt import check_interrupt
+from .config import RENORM_TYPES
 from .latents import cfg_active, euler_step, flow_sigmas, initial_noise
-
-from .pipeline import RENORM_TYPES
-
-# Reference defaults (app.py / notebook), bagel.md section 3.
-EDIT_DEFAULTS = dict(steps=50, cfg_text_scale=4.0, cfg_img_scale=2.0, cfg_interval=(0.0, 1.0),
-                     timestep_shift=3.0, cfg_renorm_type="text_channel", cfg_renorm_min=0.0)
-T2I_DEFAULTS = dict(steps=50, cfg_text_scale=4.0, cfg_img_scale=1.0, cfg_interval=(0.4, 1.0),
-                    timestep_shift=3.0, cfg_renorm_type="global", cfg_renorm_min=0.0)
 
 
 # ---- math (plain torch, no model) -----------------------------------------------------------
@@ -93,27 +87,19 @@ def edit_contexts(model, text_ids, packed_latent: torch.Tensor, hw, vit_image: t
 
 # ---- the sampler ------------------------------------------------------------------------------
 
-def _default_interrupt():
-    try:
-        import comfy.model_management as mm
-    except ImportError:  # plain-torch use outside ComfyUI
-        return
-    mm.throw_exception_if_processing_interrupted()
-
-
 @torch.no_grad()
 def generate(model, ctx_cond, ctx_text_uncond, ctx_img_uncond, hw, steps: int = 50, timestep_shift: float = 3.0,
              cfg_text_scale: float = 4.0, cfg_img_scale: float = 2.0, cfg_interval=(0.0, 1.0),
              cfg_renorm_type: str = "text_channel", cfg_renorm_min: float = 0.0,
              noise: Optional[torch.Tensor] = None,
              callback: Optional[Callable] = None,
-             interrupt: Optional[Callable[[], None]] = _default_interrupt) -> torch.Tensor:
+             interrupt: Optional[Callable[[], None]] = check_interrupt) -> torch.Tensor:
     """Run the Euler flow sampler; returns the final packed BAGEL latent ``[h*w, 64]`` (fp32, CPU).
 
     ``noise``: packed fp32 ``[h*w, 64]`` (``make_noise(seed, h*w)``).  ``callback(step, total, x,
     denoised=x0)`` after every model call (``step`` 1..steps-1; ``x0 = x_t - sigma*v`` is the
     current estimate of the clean latent, for previews).  ``interrupt()`` runs before every call and
-    raises to stop (ComfyUI's ``throw_exception_if_processing_interrupted`` by default)."""
+    raises to stop (ComfyUI's Cancel, ``check_interrupt``, by default)."""
     if cfg_renorm_type not in RENORM_TYPES:
         raise ValueError(f"cfg_renorm_type must be one of {RENORM_TYPES}, got {cfg_renorm_type!r}")
     h, w = int(hw[0]), int(hw[1])

@@ -1,14 +1,18 @@
 """The decoding loop on the real CoCo model code (models/bagel, tiny random-weight fixture): the
-LogitsModel view must decode exactly like the model core's own reference ``generate_text``."""
+LogitsModel view must decode exactly like BAGEL's reference ``gen_text`` (tests/reference_gen_text.py)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from comfyui_coco.codegen.backend import IM_END, IM_START, BackendError, GenerationParams, NativeBackend
 from comfyui_coco.codegen.native import CoCoTextModel, as_logits_model, split_segments
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference_gen_text import gen_text  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bagel_tiny"
 
@@ -40,7 +44,7 @@ def test_greedy_decoding_matches_the_model_reference(coco):
     ctx = coco.new_context()
     for m in msgs:  # BAGEL: bare segments, no roles
         coco.prefill_text(ctx, coco.tokenizer.encode(m["content"]))
-    ref = coco.generate_text(ctx, max_length=13)  # the reference counts the start token
+    ref = gen_text(coco, ctx, max_length=13)  # the reference counts the start token
     assert out == coco.tokenizer.decode(ref, skip_special_tokens=True)
     assert "".join(pieces) == out
 

@@ -20,6 +20,7 @@ import comfy.model_management as mm
 from comfyui_coco.models.bagel import modeling
 from comfyui_coco.models.bagel.config import BagelConfig
 from comfyui_coco.models.bagel.pipeline import CoCoModel
+from comfyui_coco.models.bagel.sampler import generate
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "bagel_tiny"
 FP8 = torch.float8_e4m3fn
@@ -226,7 +227,7 @@ def test_interrupt_between_layers_then_recovers(cfg, sd):
         # the sampler loop checks too
         mm.interrupt_current_processing(True)
         with pytest.raises(mm.InterruptProcessingException):
-            coco.sample(torch.zeros(4, 64), (2, 2), ctx, num_timesteps=3)
+            generate(coco, ctx, None, None, (2, 2), steps=3, cfg_text_scale=1.0, noise=torch.zeros(4, 64))
 
 
 def test_unload_frees_and_nothing_leaks(cfg, sd):

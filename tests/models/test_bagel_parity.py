@@ -10,6 +10,7 @@ error measured when the test was written); fp8 (float8_e4m3fn, unscaled) weights
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,10 @@ from comfyui_coco.models.bagel import latents as L
 from comfyui_coco.models.bagel import modeling
 from comfyui_coco.models.bagel.config import BagelConfig, ConfigError
 from comfyui_coco.models.bagel.pipeline import CoCoModel, cfg_combine
+from comfyui_coco.models.bagel.sampler import generate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference_gen_text import gen_text  # noqa: E402
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "bagel_tiny"
 FP8 = torch.float8_e4m3fn
@@ -257,9 +262,9 @@ def _run_cases(coco: CoCoModel, R: dict, J: dict) -> dict:
         out[f"{name}.x_states"] = torch.stack(xs)
         out[f"{name}.final_unpacked"] = L.unpack_latent(x_, hw_)
         # the pipeline's own sampler gives the same result
-        s = coco.sample(R[f"{name}.noise"].clone(), hw_, cond, text_u, img_u, h["num_timesteps"], h["timestep_shift"],
-                        h["cfg_text_scale"], h["cfg_img_scale"], tuple(h["cfg_interval"]), h["cfg_renorm_type"],
-                        h["cfg_renorm_min"])
+        s = generate(coco, cond, text_u, img_u, hw_, h["num_timesteps"], h["timestep_shift"], h["cfg_text_scale"],
+                     h["cfg_img_scale"], tuple(h["cfg_interval"]), h["cfg_renorm_type"], h["cfg_renorm_min"],
+                     noise=R[f"{name}.noise"].clone())
         assert torch.equal(s, x_)
 
     trajectory("t2i", hw, ctx, empty, None)
@@ -292,11 +297,11 @@ def _run_cases(coco: CoCoModel, R: dict, J: dict) -> dict:
 def _greedy(coco: CoCoModel, J: dict, R: dict) -> tuple[list, list]:
     ctx = coco.new_context()
     coco.prefill_text(ctx, J["text"]["prompt_ids"])
-    gen = [357] + coco.generate_text(ctx, len(J["gen"]["greedy_ids"]))
+    gen = [357] + gen_text(coco, ctx, len(J["gen"]["greedy_ids"]))
     und = coco.new_context()
     coco.prefill_vit(und, R["inputs.vit_pixel_values"])
     coco.prefill_text(und, J["und"]["prompt_ids"])
-    return gen, [357] + coco.generate_text(und, len(J["und"]["greedy_ids"]))
+    return gen, [357] + gen_text(coco, und, len(J["und"]["greedy_ids"]))
 
 
 def _rel_l2(a, b) -> float:

@@ -149,9 +149,9 @@ def _sandbox_render(local_source: bool):
     """``(render(code, language), "")`` through the sandbox pool, or ``(None, reason)``."""
     try:
         from ..sandbox import get_pool
+        from .approval import isolation
 
-        pool = get_pool()
-        iso = pool.isolation()
+        iso = isolation()
     except Exception as e:  # the sandbox is optional for code generation
         return None, f"sandbox unavailable ({type(e).__name__}: {e}); the code was not rendered or repaired"
     if not local_source and not getattr(iso, "enforces_files_network", False):
@@ -256,6 +256,12 @@ class CodeGen(io.ComfyNode):
         if not prompt or not prompt.strip():
             raise CoCoError(NODE_ID, "the prompt is empty.", "describe what to draw in 'prompt'.")
         backend = resolve_backend(llm, coco_model)
+        node_id = cls.hidden.unique_id if cls.hidden is not None else None
+        from . import approval
+
+        # Texts from a loaded workflow or another node, on a sandbox without file/network isolation:
+        # no code is written from them until the user approved them (issue 17; approval.py).
+        approval.require_inputs(NODE_ID, node_id, {"prompt": prompt, "system_prompt": system_prompt})
         messages = build_messages(prompt, language, system_prompt, backend.prompt_style, think)
         params = GenerationParams(seed=seed, temperature=temperature, top_p=top_p, top_k=top_k,
                                   max_new_tokens=max_new_tokens)
@@ -265,7 +271,6 @@ class CodeGen(io.ComfyNode):
             render, why_not = _sandbox_render(local_source)
             if render is None:
                 log.warning("ComfyUI-CoCo: %s: %s", NODE_ID, why_not)
-        node_id = cls.hidden.unique_id if cls.hidden is not None else None
         streamer = _Streamer(node_id, max_new_tokens)
         try:
             result = generate_code(backend, messages, params, language, render=render, max_repairs=max_repairs,

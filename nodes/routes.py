@@ -1,9 +1,10 @@
 """HTTP routes of the pack: live preview of drawing code, isolation info, local approval.
 
-* ``POST /coco/preview`` ``{code, language?, client_id?, seq, max_megapixels?}`` renders the code
+* ``POST /coco/preview`` ``{code, language?, client_id?, seq, max_megapixels?, timeout_s?}`` renders the code
   through the same sandbox as CoCo_SandboxRender (``sandbox.get_pool().render``) in a worker
-  thread, so the server's event loop never waits on it. Answer (200):
-  ``{ok, seq, image: "data:image/png;base64,..." | null, width, height, n_images, log, error,
+  thread, so the server's event loop never waits on it, with the limits of CoCo_SandboxRender (the
+  editor sends the widget values of the render node it feeds; same defaults and ranges). Answer (200):
+  ``{ok, seq, image: "data:image/png;base64,..." | null, width, height, n_images, log, error, fix,
   error_type, error_line, traceback, layout, tier, duration_s}``.
   Refusals are JSON too: 400 bad request, 403 ``approval_required`` (foreign code where the
   sandbox does not enforce file/network isolation), 409 ``superseded`` (a newer request of the
@@ -13,11 +14,17 @@
   Per client (``client_id``, else the peer address) at most one render runs and at most one waits;
   a newer request replaces the waiting one, whose caller gets 409 at once.
 * ``GET /coco/preview_state?client_id=...`` -> ``{known, running_seq, pending_seq, last_seq}``.
-* ``GET /coco/isolation`` -> ``{tier, enforces_files_network, description}``.
-* ``POST /coco/code_status`` ``{code}`` -> ``{code_sha256, approved, generated_here, needs_approval,
-  tier, enforces_files_network}``.
-* ``POST /coco/approve`` ``{code}`` -> ``{approved: true, code_sha256}``: the approval is stored on
-  this machine only (see ``approval.py``), never in a workflow.
+* ``GET /coco/isolation`` -> ``{tier, enforces_files_network, description}`` (as the gate sees it).
+* ``POST /coco/code_status`` ``{code}`` -> ``{code_sha256, approved, generated_here, typed_here, trust,
+  needs_approval, tier, enforces_files_network}``.
+* ``POST /coco/trust_status`` ``{texts: [str]}`` -> ``{items: [{sha256, trust, trusted, needs_approval}],
+  needs_approval, tier, ...}``: whether each text (a prompt, a system prompt...) is trusted here.
+* ``POST /coco/mark_typed`` ``{text}``: the user typed or edited this text on this machine (sent by
+  the editor extension on real key presses; a loaded workflow never triggers it).
+* ``POST /coco/approve`` ``{code}`` or ``{texts: [str]}`` -> ``{approved: true, code_sha256 | sha256s}``.
+* ``GET /coco/pending_inputs?node_id=...`` -> ``{items: [{name, sha256, text}]}``: the foreign inputs
+  CoCo_CodeGen refused to write code from on its last run (shown in full on the node).
+  Trust is stored on this machine only (see ``approval.py``), never in a workflow.
 
 ComfyUI also serves each route under ``/api/...``. Like every custom route these have no
 authentication; ComfyUI's origin check on loopback keeps other web sites out.
@@ -33,13 +40,13 @@ import time
 from dataclasses import dataclass, field
 
 from . import approval
+from .sandbox_render import (DEFAULT_MAX_MEGAPIXELS, DEFAULT_TIMEOUT_S, MAX_MAX_MEGAPIXELS, MAX_TIMEOUT_S,
+                             fix_for, user_error)
 
 log = logging.getLogger("ComfyUI-CoCo")
 
 MAX_CODE_BYTES = 64 * 1024  # the code of one preview
 MAX_BODY_BYTES = 256 * 1024  # the whole JSON body (code escaped as JSON may grow)
-PREVIEW_MAX_MEGAPIXELS = 2.0  # largest canvas a preview may draw
-PREVIEW_TIMEOUT_S = 10.0
 RATE_BURST = 12  # requests a client may send at once ...
 RATE_PER_S = 4.0  # ... and per second after that
 MAX_CLIENTS_WAITING = 16  # clients with a render running or waiting, all together
@@ -148,23 +155,8 @@ def _json(status: int, body: dict):
     return web.json_response(body, status=status)
 
 
-def _isolation_dict(iso) -> dict:
-    return {"tier": str(iso.tier), "enforces_files_network": bool(iso.enforces_files_network),
-            "description": str(iso.description)}
-
-
-_isolation_cache = None
-
-
 def _get_isolation():
-    """The sandbox's isolation (fixed for the process; cached: asking the pool waits for its lock,
-    which a running render holds)."""
-    global _isolation_cache
-    if _isolation_cache is None:
-        from ..sandbox import get_pool
-
-        _isolation_cache = get_pool().isolation()
-    return _isolation_cache
+    return approval.isolation()
 
 
 def _png_data_url(img) -> str:
@@ -181,14 +173,15 @@ def _render_sync(job: dict) -> dict:
     from ..sandbox import Limits, get_pool
 
     pool = get_pool()
-    limits = Limits(timeout_s=PREVIEW_TIMEOUT_S, max_megapixels=job["max_megapixels"])
+    limits = Limits(timeout_s=job["timeout_s"], max_megapixels=job["max_megapixels"])
     res = pool.render(job["code"], language=job["language"], limits=limits)
     out = {
         "ok": bool(res.ok),
         "image": None, "width": None, "height": None,
         "n_images": len(res.images or []),
         "log": res.log or "",
-        "error": res.error, "error_type": res.error_type, "error_line": res.error_line,
+        "error": user_error(res) if res.error else res.error, "error_type": res.error_type,
+        "error_line": res.error_line, "fix": fix_for(res) if not res.ok else None,
         "traceback": res.traceback,
         "layout": res.layout,
         "tier": str(getattr(res, "tier", "") or ""),
@@ -253,13 +246,16 @@ async def preview(request):
     seq = body.get("seq", 0)
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         return _json(400, {"error": "bad_request", "message": "'seq' must be a non-negative integer."})
-    mp = body.get("max_megapixels", PREVIEW_MAX_MEGAPIXELS)
+    mp = body.get("max_megapixels", DEFAULT_MAX_MEGAPIXELS)
     if not isinstance(mp, (int, float)) or isinstance(mp, bool) or mp <= 0:
         return _json(400, {"error": "bad_request", "message": "'max_megapixels' must be a positive number."})
-    if mp > PREVIEW_MAX_MEGAPIXELS:
-        return _json(413, {"error": "canvas_too_large", "limit_megapixels": PREVIEW_MAX_MEGAPIXELS,
-                           "message": f"previews draw at most {PREVIEW_MAX_MEGAPIXELS} megapixels; "
-                                      "queue the workflow for bigger images."})
+    if mp > MAX_MAX_MEGAPIXELS:
+        return _json(413, {"error": "canvas_too_large", "limit_megapixels": MAX_MAX_MEGAPIXELS,
+                           "message": f"max_megapixels is at most {MAX_MAX_MEGAPIXELS:g}, as on CoCo Sandbox Render."})
+    timeout_s = body.get("timeout_s", DEFAULT_TIMEOUT_S)
+    if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or not 0 < timeout_s <= MAX_TIMEOUT_S:
+        return _json(400, {"error": "bad_request",
+                           "message": f"'timeout_s' must be a number in (0, {MAX_TIMEOUT_S:g}], as on CoCo Sandbox Render."})
     if not code.strip():
         return _json(400, {"error": "empty_code", "message": "the code is empty.", "seq": seq})
     client_id = body.get("client_id")
@@ -282,12 +278,10 @@ async def preview(request):
     except Exception as e:
         log.exception("ComfyUI-CoCo: sandbox unavailable for preview")
         return _json(503, {"error": "sandbox_unavailable", "seq": seq, "message": f"{type(e).__name__}: {e}"})
-    if not iso.enforces_files_network and not approval.is_approved(code):
-        return _json(403, {"error": "approval_required", "seq": seq, "code_sha256": approval.code_hash(code),
-                           **_isolation_dict(iso),
-                           "message": "this code was not generated on this machine, and the sandbox here cannot "
-                                      "keep it from your files and the network. Read it, then approve it."})
-    job = {"code": code, "language": language, "max_megapixels": float(mp)}
+    refusal = await asyncio.to_thread(approval.code_refusal, code)
+    if refusal is not None:
+        return _json(403, {**refusal, "seq": seq})
+    job = {"code": code, "language": language, "max_megapixels": float(mp), "timeout_s": float(timeout_s)}
     status, out = await _service.submit(c, seq, job)
     return _json(status, out)
 
@@ -309,7 +303,7 @@ async def isolation(request):
         log.exception("ComfyUI-CoCo: sandbox isolation unavailable")
         return _json(503, {"error": "sandbox_unavailable", "message": f"{type(e).__name__}: {e}",
                            "tier": "unavailable", "enforces_files_network": False, "description": str(e)})
-    return _json(200, _isolation_dict(iso))
+    return _json(200, approval.isolation_dict(iso))
 
 
 async def code_status(request):
@@ -323,22 +317,69 @@ async def code_status(request):
         iso = await asyncio.to_thread(_get_isolation)
     except Exception as e:
         return _json(503, {"error": "sandbox_unavailable", "message": f"{type(e).__name__}: {e}"})
-    ok = approval.is_approved(code)
-    return _json(200, {"code_sha256": approval.code_hash(code), "approved": ok,
-                       "generated_here": approval.is_generated_here(code),
-                       "needs_approval": (not ok) and not iso.enforces_files_network,
-                       **_isolation_dict(iso)})
+    st = await asyncio.to_thread(approval.status, code, iso)
+    return _json(200, {"code_sha256": st["sha256"], "approved": st["trusted"], "trust": st["trust"],
+                       "generated_here": st["trust"] == "generated", "typed_here": st["trust"] == "typed",
+                       "needs_approval": st["needs_approval"], **approval.isolation_dict(iso)})
+
+
+def _check_texts(body: dict):
+    texts = body.get("texts")
+    if not isinstance(texts, list) or not texts or len(texts) > 16 or not all(isinstance(t, str) for t in texts):
+        return None, _json(400, {"error": "bad_request", "message": "'texts' must be a list of 1 to 16 strings."})
+    if sum(len(t.encode("utf-8")) for t in texts) > MAX_CODE_BYTES:
+        return None, _json(413, {"error": "texts_too_large", "limit_bytes": MAX_CODE_BYTES,
+                                 "message": f"the texts have more than {MAX_CODE_BYTES} bytes together."})
+    return texts, None
+
+
+async def trust_status(request):
+    body, err = await _read_json(request)
+    if err is not None:
+        return err
+    texts, err = _check_texts(body)
+    if err is not None:
+        return err
+    try:
+        iso = await asyncio.to_thread(_get_isolation)
+    except Exception as e:
+        return _json(503, {"error": "sandbox_unavailable", "message": f"{type(e).__name__}: {e}"})
+    items = await asyncio.to_thread(lambda: [approval.status(t, iso) for t in texts])
+    return _json(200, {"items": items, "needs_approval": any(i["needs_approval"] for i in items),
+                       **approval.isolation_dict(iso)})
+
+
+async def mark_typed(request):
+    body, err = await _read_json(request)
+    if err is not None:
+        return err
+    text = body.get("text")
+    if not isinstance(text, str) or len(text.encode("utf-8")) > MAX_CODE_BYTES:
+        return _json(400, {"error": "bad_request", "message": f"'text' must be a string of at most {MAX_CODE_BYTES} bytes."})
+    h = await asyncio.to_thread(approval.mark_typed, text)
+    return _json(200, {"typed": True, "sha256": h})
 
 
 async def approve(request):
     body, err = await _read_json(request)
     if err is not None:
         return err
+    if "texts" in body:
+        texts, err = _check_texts(body)
+        if err is not None:
+            return err
+        hashes = await asyncio.to_thread(approval.approve_all, texts)
+        return _json(200, {"approved": True, "sha256s": hashes})
     code, err = _check_code(body)
     if err is not None:
         return err
     h = await asyncio.to_thread(approval.approve, code)
     return _json(200, {"approved": True, "code_sha256": h})
+
+
+async def pending_inputs(request):
+    node_id = request.query.get("node_id", "")
+    return _json(200, {"node_id": node_id, "items": approval.pending_inputs(node_id) if node_id else []})
 
 
 def register() -> None:
@@ -354,4 +395,7 @@ def register() -> None:
     routes.get("/coco/isolation")(isolation)
     routes.post("/coco/code_status")(code_status)
     routes.post("/coco/approve")(approve)
+    routes.post("/coco/trust_status")(trust_status)
+    routes.post("/coco/mark_typed")(mark_typed)
+    routes.get("/coco/pending_inputs")(pending_inputs)
     _registered = True

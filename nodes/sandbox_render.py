@@ -20,6 +20,11 @@ WORKER_PACKAGES_PYTHON = (("matplotlib", "matplotlib"), ("numpy", "numpy"), ("PI
 WORKER_PACKAGES_SVG = (("resvg_py", "resvg-py"), ("defusedxml", "defusedxml"))
 
 
+# The ONE set of render limits: the node's widgets and the editor's live preview (which sends the
+# values of the SandboxRender node it feeds) both use these defaults and ranges.
+DEFAULT_MAX_MEGAPIXELS, MIN_MAX_MEGAPIXELS, MAX_MAX_MEGAPIXELS = 4.0, 0.05, 16.0
+DEFAULT_TIMEOUT_S, MIN_TIMEOUT_S, MAX_TIMEOUT_S = 20.0, 1.0, 300.0
+
 EMPTY_CODE = CoCoError(NODE_ID, "the code is empty.",
                        "type drawing code into CoCo_CodeEditor (or connect CoCo_CodeGen) and link its 'code' output here.")
 
@@ -70,11 +75,14 @@ class SandboxRender(io.ComfyNode):
                                         "into `output_dir` or leaves a matplotlib figure open; SVG is a <svg> document."),
                 io.Combo.Input("language", options=LANGUAGES, default="auto",
                                tooltip="auto detects SVG (<svg ...>) vs Python."),
-                io.Float.Input("max_megapixels", default=4.0, min=0.05, max=16.0, step=0.05,
+                io.Float.Input("max_megapixels", default=DEFAULT_MAX_MEGAPIXELS, min=MIN_MAX_MEGAPIXELS,
+                               max=MAX_MAX_MEGAPIXELS, step=0.05,
                                tooltip="Largest canvas the code may draw (width x height / 1e6). A bigger "
-                                       "figsize x dpi is refused with a message instead of exhausting memory."),
-                io.Float.Input("timeout_s", default=20.0, min=1.0, max=300.0, step=1.0,
-                               tooltip="Wall-clock limit for one render; the worker is killed and replaced after it."),
+                                       "figsize x dpi is refused with a message instead of exhausting memory. The editor's live "
+                                       "preview uses the same value."),
+                io.Float.Input("timeout_s", default=DEFAULT_TIMEOUT_S, min=MIN_TIMEOUT_S, max=MAX_TIMEOUT_S, step=1.0,
+                               tooltip="Wall-clock limit for one render; the worker is killed and replaced after it. "
+                                       "The editor's live preview uses the same value."),
             ],
             outputs=[
                 io.Image.Output("image", display_name="image", tooltip="The draft (RGB; transparency composited on white)."),
@@ -104,14 +112,7 @@ class SandboxRender(io.ComfyNode):
         for module, pip in WORKER_PACKAGES_PYTHON + (WORKER_PACKAGES_SVG if lang == "svg" else ()):
             require(module, node=NODE_ID, pip=pip, import_it=False)
         pool = get_pool()
-        iso = pool.isolation()
-        if not iso.enforces_files_network and not approval.is_approved(code):
-            raise CoCoError(
-                NODE_ID,
-                f"this code was not generated on this machine (it came in a workflow or was pasted), and the "
-                f"sandbox here cannot keep it away from your files and the network ({iso.description}).",
-                "read the code in CoCo_CodeEditor and press 'Approve' if you trust it (the approval stays on this "
-                "machine), or run ComfyUI under Linux/WSL2/Docker where the sandbox is enforced.")
+        approval.require_code(NODE_ID, code)
         import comfy.model_management as mm
 
         limits = Limits(timeout_s=float(timeout_s), max_megapixels=float(max_megapixels))
@@ -122,7 +123,7 @@ class SandboxRender(io.ComfyNode):
         if not result.ok:
             where = f" (line {result.error_line})" if result.error_line else ""
             detail = f"\n{result.traceback}" if result.traceback else ""
-            raise CoCoError(NODE_ID, f"the code failed{where}: {result.error}{detail}", _fix_for(result))
+            raise CoCoError(NODE_ID, f"the code failed{where}: {user_error(result)}{detail}", fix_for(result))
         if not result.images:
             raise CoCoError(NODE_ID, "the code ran but drew nothing.",
                             "save an image into `output_dir` or leave a matplotlib figure open; for SVG, return an <svg> document.")
@@ -134,12 +135,33 @@ class SandboxRender(io.ComfyNode):
         return io.NodeOutput(image, mask, layout, log, ui=ui.PreviewImage(image, cls=cls))
 
 
-def _fix_for(result) -> str:
+def user_error(result) -> str:
+    """The sandbox's error text without names of limits no widget sets (max_side, memory_mb)."""
+    import re
+
+    text = str(result.error or "")
+    text = re.sub(r"\bmax_side=(\d+)", r"the side limit of \1 px", text)
+    text = re.sub(r"\bmemory_mb=(\d+)( MB)?", r"the sandbox's memory limit of \1 MB", text)
+    text = re.sub(r"\bmax_megapixels=", "max_megapixels ", text)
+    return text
+
+
+def fix_for(result) -> str:
+    """What the user can do about a failed render: only settings a widget exposes are named."""
     kind = result.error_type or ""
+    error = str(result.error or "")
+    if kind in ("CanvasTooLarge", "UnsafeSVG", "OutputTooLarge") and "max_side" in error:
+        from ..sandbox import Limits
+
+        return ("draw a smaller image: lower figsize x dpi (or the SVG width/height) so that each side is at most "
+                f"{Limits().max_side} px; the side limit is fixed, max_megapixels does not change it.")
+    if kind == "CanvasTooLarge" or (kind == "UnsafeSVG" and "max_megapixels" in error):
+        return (f"lower figsize/dpi in the code, or raise max_megapixels on CoCo Sandbox Render (up to "
+                f"{MAX_MAX_MEGAPIXELS:g}; the editor's preview follows that node).")
     return {
-        "Timeout": "make the code faster, or raise timeout_s.",
-        "MemoryLimit": "draw less data, or a smaller figure.",
-        "CanvasTooLarge": "lower figsize/dpi in the code, or raise max_megapixels.",
+        "Timeout": (f"make the code faster, or raise timeout_s on CoCo Sandbox Render (up to {MAX_TIMEOUT_S:g} s; "
+                    "the editor's preview follows that node)."),
+        "MemoryLimit": "draw less data, or a smaller figure (the sandbox's memory limit is fixed).",
         "Forbidden": "drawing code may not read files, use the network or start processes; remove that part.",
         "UnsafeSVG": "remove scripts, external references and entity declarations from the SVG.",
         "NoOutput": "save an image into `output_dir` or leave a matplotlib figure open.",

@@ -222,7 +222,7 @@ def test_foreign_code_refused_where_isolation_is_not_enforced(monkeypatch, tmp_p
     from comfyui_coco.sandbox import IsolationInfo
 
     weak = IsolationInfo(tier="none", enforces_files_network=False, description="test: not enforced")
-    monkeypatch.setattr(routes, "_get_isolation", lambda: weak)
+    monkeypatch.setattr(approval, "isolation", lambda: weak)
     monkeypatch.setattr(routes, "_service", routes.PreviewService())
     monkeypatch.setattr(approval, "_store_path", lambda: str(tmp_path / "approved.json"))
 
@@ -249,3 +249,28 @@ def test_foreign_code_refused_where_isolation_is_not_enforced(monkeypatch, tmp_p
             assert r.status == 403
 
     asyncio.run(scenario())
+
+
+def test_preview_follows_the_render_node_limits(srv, iso):
+    """One set of limits (issue 10): a 3 MP canvas renders under the node's default 4 MP (the old
+    hidden preview cap was 2 MP), and the request may carry the node's max_megapixels/timeout_s."""
+    code = _ready(srv, iso, "fig = plt.figure(figsize=(20, 15), dpi=100)\nfig.text(0.5, 0.5, 'big')\n")
+    status, r = srv.post("/coco/preview", {"code": code, "client_id": _cid(), "seq": 1}, timeout=60)
+    assert status == 200 and r["ok"], r
+    assert (r["width"], r["height"]) == (2000, 1500)
+    status, r = srv.post("/coco/preview", {"code": code, "client_id": _cid(), "seq": 1, "max_megapixels": 2.5,
+                                           "timeout_s": 20.0}, timeout=60)
+    assert status == 200 and not r["ok"] and r["error_type"] == "CanvasTooLarge", r
+    assert "max_megapixels" in r["fix"] and "CoCo Sandbox Render" in r["fix"]
+    status, r = srv.post("/coco/preview", {"code": code, "client_id": _cid(), "seq": 1, "timeout_s": 301})
+    assert status == 400 and "timeout_s" in r["message"], r
+
+
+def test_side_limit_error_names_what_the_user_can_change(srv, iso):
+    """A 5000 px wide canvas of 0.5 MP is refused by the fixed side limit: the fix must not say
+    'raise max_megapixels', and no limit without a widget (max_side=, memory_mb=) is quoted."""
+    code = _ready(srv, iso, "fig = plt.figure(figsize=(50, 1), dpi=100)\nfig.text(0.5, 0.5, 'wide')\n")
+    status, r = srv.post("/coco/preview", {"code": code, "client_id": _cid(), "seq": 1}, timeout=60)
+    assert status == 200 and not r["ok"] and r["error_type"] == "CanvasTooLarge", r
+    assert "raise max_megapixels" not in r["fix"] and "4096 px" in r["fix"], r["fix"]
+    assert "max_side=" not in r["error"] and "memory_mb=" not in r["error"], r["error"]

@@ -20,7 +20,8 @@ with the production numerics above.
 
 Module tree and ``state_dict()`` keys equal the official ``ema.safetensors`` exactly.  Large
 per-layer Linear weights are stored in ``weight_dtype`` (fp8 or bf16); norms, biases, embeddings,
-heads and position tables stay bf16.  Every weighted leaf is a ``comfy.ops`` layer or casts its own
+heads and position tables stay bf16.  The leaf layers it shares with ``llm/qwen2.py`` live in
+``models/layers.py``.  Every weighted leaf is a ``comfy.ops`` layer or casts its own
 weight (``CastWeightBiasOp`` pattern), so ComfyUI's partial (low-VRAM) loading, lazy LoRA patches
 and DynamicVRAM work.  No scaled-fp8 (per-tensor scale) support: fp8 is plain ``float8_e4m3fn``.
 """
@@ -35,12 +36,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import comfy.model_management
 import comfy.ops
 
+from ..interrupt import check_interrupt
+from ..layers import BASE_DTYPE, MLP, Embedding, KVCache, RMSNorm, apply_rope, attention, linear, rope_cos_sin
 from .config import BagelConfig
-
-BASE_DTYPE = torch.bfloat16
 
 # Keys whose tensor is stored in the model's ``weight_dtype`` (e.g. fp8); all others are bf16.
 _WEIGHT_DTYPE_KEY = re.compile(
@@ -54,83 +54,12 @@ def uses_weight_dtype(key: str) -> bool:
     return _WEIGHT_DTYPE_KEY.match(key) is not None
 
 
-def _interrupt_check():
-    comfy.model_management.throw_exception_if_processing_interrupted()
-
-
 def _act(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if name == "silu":
         return F.silu
     if name == "gelu":
         return F.gelu
     return lambda x: F.gelu(x, approximate="tanh")
-
-
-# ----------------------------------------------------------------------------------------------
-# Leaf layers that cast their own weights
-# ----------------------------------------------------------------------------------------------
-
-def _cast_weight(module, x: torch.Tensor, dtype=None, device=None):
-    """Weight (and bias) of ``module`` on ``x``'s device in ``dtype`` (default ``x.dtype``), with
-    ComfyUI's lazy patches (LoRA ``weight_function``) applied.  Returns (w, b, stream)."""
-    try:
-        return comfy.ops.cast_bias_weight(module, x, dtype=dtype, device=device, offloadable=True)
-    except TypeError:  # older/newer core without ``offloadable``
-        w, b = comfy.ops.cast_bias_weight(module, x, dtype=dtype, device=device)
-        return w, b, None
-
-
-def _uncast(module, w, b, stream):
-    fn = getattr(comfy.ops, "uncast_bias_weight", None)
-    if fn is not None and stream is not None:
-        fn(module, w, b, stream)
-
-
-class RMSNorm(comfy.ops.CastWeightBiasOp, nn.Module):
-    """Qwen2 RMSNorm with the reference's rounding: fp32 normalise, cast to the input dtype,
-    multiply by the weight (weight in the input's dtype)."""
-
-    comfy_cast_weights = True
-
-    def __init__(self, dim: int, eps: float, device=None, dtype=BASE_DTYPE):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(dim, device=device, dtype=dtype), requires_grad=False)
-        self.bias = None
-        self.eps = eps
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w, b, s = _cast_weight(self, x)
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        out = w * h.to(x.dtype)
-        _uncast(self, w, b, s)
-        return out
-
-
-class Embedding(comfy.ops.CastWeightBiasOp, nn.Module):
-    """Token embedding that gathers rows where the table lives and moves only those rows (an
-    offloaded 152k x 3584 table is never copied whole), unless a lazy patch needs the full weight."""
-
-    comfy_cast_weights = True
-
-    def __init__(self, num: int, dim: int, device=None, dtype=BASE_DTYPE):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(num, dim, device=device, dtype=dtype), requires_grad=False)
-        self.bias = None
-
-    def forward(self, ids: torch.Tensor, device=None, dtype=None) -> torch.Tensor:
-        _interrupt_check()
-        device = device if device is not None else ids.device
-        w = self.weight
-        if len(self.weight_function) == 0 and not hasattr(self, "_v") and w.device.type != "meta":
-            # (``_v``: DynamicVRAM-managed weight; it must go through cast_bias_weight)
-            rows = F.embedding(ids.to(w.device), w)
-            return rows.to(device=device, dtype=dtype or w.dtype)
-        probe = torch.empty((), device=device, dtype=dtype or BASE_DTYPE)
-        w, b, s = _cast_weight(self, probe)
-        rows = F.embedding(ids.to(device), w)
-        _uncast(self, w, b, s)
-        return rows
 
 
 class PositionTable(nn.Module):
@@ -163,78 +92,9 @@ def sincos_2d_table(side: int, dim: int) -> torch.Tensor:
     return torch.cat([one(dim // 2, col), one(dim // 2, row)], dim=1).float()
 
 
-def _linear(ops, i, o, bias, device, wdtype):
-    lin = ops.Linear(i, o, bias=bias, device=device, dtype=wdtype)
-    if bias and wdtype != BASE_DTYPE and wdtype in (torch.float8_e4m3fn, torch.float8_e5m2):
-        lin.bias = nn.Parameter(torch.empty(o, device=device, dtype=BASE_DTYPE), requires_grad=False)
-    return lin
-
-
 # ----------------------------------------------------------------------------------------------
 # Qwen2 mixture-of-transformer-experts decoder
 # ----------------------------------------------------------------------------------------------
-
-class KVCache:
-    """Per-layer K/V for one context: [capacity, n_kv_heads, head_dim] buffers in the compute
-    dtype, valid up to ``length``.  Prefills write into the slack and ``commit`` the new length;
-    read-only queries (the denoiser) concatenate without writing."""
-
-    def __init__(self, num_layers: int):
-        self.k: list[Optional[torch.Tensor]] = [None] * num_layers
-        self.v: list[Optional[torch.Tensor]] = [None] * num_layers
-        self.length = 0
-
-    @property
-    def capacity(self) -> int:
-        return 0 if self.k[0] is None else self.k[0].shape[0]
-
-    @property
-    def device(self):
-        return None if self.k[0] is None else self.k[0].device
-
-    def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in self.k + self.v if t is not None)
-
-    def reserve(self, total: int, n_kv: int, head_dim: int, device, dtype, chunk: int = 256):
-        device = torch.device(device)
-        if self.k[0] is not None and self.capacity >= total and self.k[0].dtype == dtype \
-                and self.k[0].device.type == device.type and device.index in (None, self.k[0].device.index):
-            return
-        grow = int(self.capacity * 1.25) if self.k[0] is not None else 0  # geometric growth: few copies
-        cap = -(-max(total, grow) // chunk) * chunk
-        for i in range(len(self.k)):
-            for store in (self.k, self.v):
-                new = torch.empty(cap, n_kv, head_dim, device=device, dtype=dtype)
-                old = store[i]
-                if old is not None and self.length:
-                    new[: self.length] = old[: self.length].to(device=device, dtype=dtype)
-                store[i] = new
-
-    def merged(self, i: int, k: torch.Tensor, v: torch.Tensor, write: bool):
-        n, L = k.shape[0], self.length
-        if write:
-            self.k[i][L: L + n] = k
-            self.v[i][L: L + n] = v
-            return self.k[i][: L + n], self.v[i][: L + n]
-        if L == 0:
-            return k, v
-        return torch.cat([self.k[i][:L], k]), torch.cat([self.v[i][:L], v])
-
-    def commit(self, n: int):
-        self.length += n
-
-    def clone(self) -> "KVCache":
-        c = KVCache(len(self.k))
-        c.length = self.length
-        c.k = [None if t is None else t[: self.length].clone() for t in self.k]
-        c.v = [None if t is None else t[: self.length].clone() for t in self.v]
-        return c
-
-    def to(self, device) -> "KVCache":
-        self.k = [None if t is None else t.to(device) for t in self.k]
-        self.v = [None if t is None else t.to(device) for t in self.v]
-        return self
-
 
 class Route:
     """Token routing of a gen-mode block: ``und`` rows use the understanding expert (image
@@ -269,55 +129,6 @@ class Route:
         return out
 
 
-def rope_cos_sin(positions: torch.Tensor, head_dim: int, theta: float, dtype) -> tuple:
-    """Qwen2 RoPE tables: fp32 ``cat(freqs, freqs)`` cos/sin cast to the activation dtype."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64, device=positions.device)
-                                .float() / head_dim))
-    freqs = positions.float()[:, None] * inv_freq[None, :]
-    emb = torch.cat([freqs, freqs], dim=-1)
-    return emb.cos().to(dtype), emb.sin().to(dtype)
-
-
-def _rotate_half(x):
-    h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
-
-
-def _apply_rope(x, cos, sin):
-    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
-    return (x * cos) + (_rotate_half(x) * sin)
-
-
-def attention(q, k, v, causal_offset: Optional[int]):
-    """q [N,H,D], k/v [L,Hkv,D] (L = cache + N). ``causal_offset`` None: full attention; else
-    query i sees keys j <= i + causal_offset (bottom-right alignment, offset = L - N)."""
-    n, h, d = q.shape
-    L, hkv = k.shape[0], k.shape[1]
-    if hkv != h:
-        k = k.repeat_interleave(h // hkv, dim=1)
-        v = v.repeat_interleave(h // hkv, dim=1)
-    q, k, v = (t.transpose(0, 1).unsqueeze(0) for t in (q, k, v))
-    mask, is_causal = None, False
-    if causal_offset is not None and n > 1:
-        if causal_offset == 0:
-            is_causal = True
-        else:
-            mask = torch.ones(n, L, dtype=torch.bool, device=q.device).tril(diagonal=causal_offset)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)
-    return out.squeeze(0).transpose(0, 1).reshape(n, h * d)
-
-
-class MLP(nn.Module):
-    def __init__(self, hidden, inter, ops, device, wdtype):
-        super().__init__()
-        self.gate_proj = _linear(ops, hidden, inter, False, device, wdtype)
-        self.up_proj = _linear(ops, hidden, inter, False, device, wdtype)
-        self.down_proj = _linear(ops, inter, hidden, False, device, wdtype)
-
-    def forward(self, x):
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
-
-
 class MoTAttention(nn.Module):
     def __init__(self, cfg, layer_idx, ops, device, wdtype):
         super().__init__()
@@ -326,10 +137,10 @@ class MoTAttention(nn.Module):
         hd = cfg.hidden_size
         q_out, kv_out = cfg.num_attention_heads * cfg.head_dim, cfg.num_key_value_heads * cfg.head_dim
         for suffix in ("", "_moe_gen"):
-            setattr(self, "q_proj" + suffix, _linear(ops, hd, q_out, True, device, wdtype))
-            setattr(self, "k_proj" + suffix, _linear(ops, hd, kv_out, True, device, wdtype))
-            setattr(self, "v_proj" + suffix, _linear(ops, hd, kv_out, True, device, wdtype))
-            setattr(self, "o_proj" + suffix, _linear(ops, q_out, hd, False, device, wdtype))
+            setattr(self, "q_proj" + suffix, linear(ops, hd, q_out, True, device, wdtype))
+            setattr(self, "k_proj" + suffix, linear(ops, hd, kv_out, True, device, wdtype))
+            setattr(self, "v_proj" + suffix, linear(ops, hd, kv_out, True, device, wdtype))
+            setattr(self, "o_proj" + suffix, linear(ops, q_out, hd, False, device, wdtype))
         self.qk_norm = cfg.qk_norm
         if cfg.qk_norm:
             self.q_norm = RMSNorm(cfg.head_dim, cfg.rms_norm_eps, device)
@@ -356,7 +167,7 @@ class MoTAttention(nn.Module):
             q, k = q.float(), k.float()
             q = route.split(q, lambda t: self._norm("q_norm", t), lambda t: self._norm("q_norm_moe_gen", t))
             k = route.split(k, lambda t: self._norm("k_norm", t), lambda t: self._norm("k_norm_moe_gen", t))
-        q, k = _apply_rope(q, cos, sin).to(cdt), _apply_rope(k, cos, sin).to(cdt)
+        q, k = apply_rope(q, cos, sin).to(cdt), apply_rope(k, cos, sin).to(cdt)
         v = v.to(cdt)
         if cache is not None:
             k_all, v_all = cache.merged(self.layer_idx, k, v, write)
@@ -417,9 +228,9 @@ class Qwen2MoTModel(nn.Module):
         cos, sin = rope_cos_sin(positions.to(x.device), self.cfg.head_dim, self.cfg.rope_theta, x.dtype)
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            _interrupt_check()
+            check_interrupt()
             x = layer(x, cos, sin, cache, write, causal, route, cdt, skip_mlp=(i == last and not need_output))
-        _interrupt_check()
+        check_interrupt()
         return x
 
 
@@ -429,15 +240,15 @@ class LanguageModel(nn.Module):
     def __init__(self, cfg, ops, device, wdtype):
         super().__init__()
         self.model = Qwen2MoTModel(cfg, ops, device, wdtype)
-        self.lm_head = _linear(ops, cfg.hidden_size, cfg.vocab_size, False, device, BASE_DTYPE)
+        self.lm_head = linear(ops, cfg.hidden_size, cfg.vocab_size, False, device, BASE_DTYPE)
 
 
 class TimestepEmbedder(nn.Module):
     def __init__(self, hidden, ops, device, freq_dim=256):
         super().__init__()
         self.freq_dim = freq_dim
-        self.mlp = nn.Sequential(_linear(ops, freq_dim, hidden, True, device, BASE_DTYPE), nn.SiLU(),
-                                 _linear(ops, hidden, hidden, True, device, BASE_DTYPE))
+        self.mlp = nn.Sequential(linear(ops, freq_dim, hidden, True, device, BASE_DTYPE), nn.SiLU(),
+                                 linear(ops, hidden, hidden, True, device, BASE_DTYPE))
 
     @staticmethod
     def sinusoid(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -462,10 +273,10 @@ class SiglipAttention(nn.Module):
         super().__init__()
         d = cfg.hidden_size
         self.num_heads, self.head_dim = cfg.num_attention_heads, cfg.head_dim
-        self.q_proj = _linear(ops, d, d, True, device, wdtype)
-        self.k_proj = _linear(ops, d, d, True, device, wdtype)
-        self.v_proj = _linear(ops, d, d, True, device, wdtype)
-        self.out_proj = _linear(ops, d, d, True, device, wdtype)
+        self.q_proj = linear(ops, d, d, True, device, wdtype)
+        self.k_proj = linear(ops, d, d, True, device, wdtype)
+        self.v_proj = linear(ops, d, d, True, device, wdtype)
+        self.out_proj = linear(ops, d, d, True, device, wdtype)
 
     def forward(self, x, cdt):
         n = x.shape[0]
@@ -479,8 +290,8 @@ class SiglipMLP(nn.Module):
     def __init__(self, cfg, ops, device, wdtype):
         super().__init__()
         self.act = _act(cfg.hidden_act)
-        self.fc1 = _linear(ops, cfg.hidden_size, cfg.intermediate_size, True, device, wdtype)
-        self.fc2 = _linear(ops, cfg.intermediate_size, cfg.hidden_size, True, device, wdtype)
+        self.fc1 = linear(ops, cfg.hidden_size, cfg.intermediate_size, True, device, wdtype)
+        self.fc2 = linear(ops, cfg.intermediate_size, cfg.hidden_size, True, device, wdtype)
 
     def forward(self, x):
         return self.fc2(self.act(self.fc1(x)))
@@ -510,7 +321,7 @@ class SiglipEmbeddings(nn.Module):
     def __init__(self, cfg, ops, device):
         super().__init__()
         # Linear layout [hidden, p*p*C], input features ordered (p_h, p_w, c) (converted conv)
-        self.patch_embedding = _linear(ops, cfg.num_channels * cfg.patch_size ** 2, cfg.hidden_size, True,
+        self.patch_embedding = linear(ops, cfg.num_channels * cfg.patch_size ** 2, cfg.hidden_size, True,
                                        device, BASE_DTYPE)
         self.position_embedding = Embedding(cfg.num_positions, cfg.hidden_size, device)
 
@@ -526,7 +337,7 @@ class SiglipVisionTransformer(nn.Module):
         x = self.embeddings.patch_embedding(patches.to(cdt))
         x = x + self.embeddings.position_embedding(pos_ids, device=x.device, dtype=cdt)
         for layer in self.encoder.layers:
-            _interrupt_check()
+            check_interrupt()
             x = layer(x, cdt)
         return self.post_layernorm(x)
 
@@ -541,8 +352,8 @@ class Connector(nn.Module):
     def __init__(self, vit_dim, llm_dim, act, ops, device):
         super().__init__()
         self.act = _act(act)
-        self.fc1 = _linear(ops, vit_dim, llm_dim, True, device, BASE_DTYPE)
-        self.fc2 = _linear(ops, llm_dim, llm_dim, True, device, BASE_DTYPE)
+        self.fc1 = linear(ops, vit_dim, llm_dim, True, device, BASE_DTYPE)
+        self.fc2 = linear(ops, llm_dim, llm_dim, True, device, BASE_DTYPE)
 
     def forward(self, x):
         return self.fc2(self.act(self.fc1(x)))
@@ -628,8 +439,8 @@ class Bagel(_Component):
         self.weight_dtype = weight_dtype
         self.language_model = LanguageModel(cfg.llm, ops, device, weight_dtype)
         self.time_embedder = TimestepEmbedder(D, ops, device)
-        self.vae2llm = _linear(ops, cfg.patch_latent_dim, D, True, device, BASE_DTYPE)
-        self.llm2vae = _linear(ops, D, cfg.patch_latent_dim, True, device, BASE_DTYPE)
+        self.vae2llm = linear(ops, cfg.patch_latent_dim, D, True, device, BASE_DTYPE)
+        self.llm2vae = linear(ops, D, cfg.patch_latent_dim, True, device, BASE_DTYPE)
         self.latent_pos_embed = PositionTable(cfg.max_latent_size, D, device)
         self.vit_model = SiglipVisionModel(cfg.vit, ops, device, weight_dtype)
         self.connector = Connector(cfg.vit.hidden_size, D, cfg.connector_act, ops, device)

@@ -1,7 +1,7 @@
 """Plain Qwen2 / Qwen2.5 decoder on ``comfy.ops``, composed from the BAGEL decoder's building blocks.
 
 BAGEL's understanding expert *is* a Qwen2 decoder plus QK-norm; this module is that expert without
-QK-norm and without the generation half, reusing ``models/bagel/modeling.py``'s layers as they are
+QK-norm and without the generation half, reusing the shared leaf layers of ``models/layers.py`` as they are
 (RMSNorm with the HF rounding, row-gathering Embedding, MLP, fp8-aware Linear construction, RoPE
 tables, the KV cache and SDPA attention), so the two share one implementation and one set of
 numerics.  The module tree equals Hugging Face's ``Qwen2ForCausalLM`` (``model.embed_tokens``,
@@ -24,8 +24,8 @@ from torch import nn
 
 import comfy.ops
 
-from ..bagel.modeling import (BASE_DTYPE, MLP, Embedding, KVCache, RMSNorm, _apply_rope, _interrupt_check, _linear,
-                              attention, rope_cos_sin)
+from ..interrupt import check_interrupt
+from ..layers import BASE_DTYPE, MLP, Embedding, KVCache, RMSNorm, apply_rope, attention, linear, rope_cos_sin
 from .config import Qwen2TextConfig
 
 _WEIGHT_DTYPE_KEY = re.compile(r"^model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$")
@@ -68,17 +68,17 @@ class Qwen2Attention(nn.Module):
         self.layer_idx = layer_idx
         self.num_heads, self.num_kv, self.head_dim = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
         q_out, kv_out = cfg.num_attention_heads * cfg.head_dim, cfg.num_key_value_heads * cfg.head_dim
-        self.q_proj = _linear(ops, cfg.hidden_size, q_out, True, device, wdtype)
-        self.k_proj = _linear(ops, cfg.hidden_size, kv_out, True, device, wdtype)
-        self.v_proj = _linear(ops, cfg.hidden_size, kv_out, True, device, wdtype)
-        self.o_proj = _linear(ops, q_out, cfg.hidden_size, False, device, wdtype)
+        self.q_proj = linear(ops, cfg.hidden_size, q_out, True, device, wdtype)
+        self.k_proj = linear(ops, cfg.hidden_size, kv_out, True, device, wdtype)
+        self.v_proj = linear(ops, cfg.hidden_size, kv_out, True, device, wdtype)
+        self.o_proj = linear(ops, q_out, cfg.hidden_size, False, device, wdtype)
 
     def forward(self, h, cos, sin, cache: Optional[KVCache], write: bool):
         n = h.shape[0]
         q = self.q_proj(h).view(n, self.num_heads, self.head_dim)
         k = self.k_proj(h).view(n, self.num_kv, self.head_dim)
         v = self.v_proj(h).view(n, self.num_kv, self.head_dim)
-        q, k = _apply_rope(q, cos, sin), _apply_rope(k, cos, sin)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is not None:
             k_all, v_all = cache.merged(self.layer_idx, k, v, write)
         else:
@@ -119,7 +119,7 @@ class Qwen2Model(nn.Module):
         cos, sin = rope_cos_sin(positions.to(x.device), self.cfg.head_dim, self.cfg.rope_theta, x.dtype)
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            _interrupt_check()
+            check_interrupt()
             x = layer(x, cos, sin, cache, write, skip_mlp=(i == last and not need_output))
         return x
 
@@ -135,7 +135,7 @@ class Qwen2ForCausalLM(nn.Module):
         self.cfg = cfg
         self.weight_dtype = weight_dtype
         self.model = Qwen2Model(cfg, ops, device, weight_dtype)
-        self.lm_head = _linear(ops, cfg.hidden_size, cfg.vocab_size, False, device, BASE_DTYPE)
+        self.lm_head = linear(ops, cfg.hidden_size, cfg.vocab_size, False, device, BASE_DTYPE)
         self.requires_grad_(False)
 
     def get_dtype(self):

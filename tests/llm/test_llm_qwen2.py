@@ -320,7 +320,7 @@ def test_config_layouts_of_transformers_4_and_5():
 
 
 def test_decode_fast_paths_equal_the_shared_building_blocks(bf16, ref):
-    from comfyui_coco.models.bagel.modeling import attention
+    from comfyui_coco.models.layers import attention
     from comfyui_coco.models.llm.qwen2 import FastManualCast, _decode_attention
 
     g = torch.Generator().manual_seed(0)

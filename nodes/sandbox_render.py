@@ -121,9 +121,7 @@ class SandboxRender(io.ComfyNode):
         if result.error_type == "Cancelled":
             mm.throw_exception_if_processing_interrupted()
         if not result.ok:
-            where = f" (line {result.error_line})" if result.error_line else ""
-            detail = f"\n{result.traceback}" if result.traceback else ""
-            raise CoCoError(NODE_ID, f"the code failed{where}: {user_error(result)}{detail}", fix_for(result))
+            raise CoCoError(NODE_ID, failure_text(result), fix_for(result))
         if not result.images:
             raise CoCoError(NODE_ID, "the code ran but drew nothing.",
                             "save an image into `output_dir` or leave a matplotlib figure open; for SVG, return an <svg> document.")
@@ -144,6 +142,22 @@ def user_error(result) -> str:
     text = re.sub(r"\bmemory_mb=(\d+)( MB)?", r"the sandbox's memory limit of \1 MB", text)
     text = re.sub(r"\bmax_megapixels=", "max_megapixels ", text)
     return text
+
+
+def failure_text(result) -> str:
+    """'the code failed (line N): <error>' plus the traceback lines that add something (a
+    SyntaxError's traceback repeats the error line; the dialog shows it once)."""
+    import re
+
+    err = user_error(result)
+    where = ""
+    if result.error_line:
+        where = f" (line {result.error_line})"
+        err = re.sub(rf"\s*\(line {result.error_line}\)\s*$", "", err)
+    said = {str(result.error or "").strip(), err.strip()}
+    extra = [ln for ln in (result.traceback or "").splitlines() if ln.strip() and ln.strip() not in said]
+    detail = "\n" + "\n".join(extra) if extra else ""
+    return f"the code failed{where}: {err}{detail}"
 
 
 def fix_for(result) -> str:

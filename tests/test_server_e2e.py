@@ -74,6 +74,18 @@ def test_failing_code_reports_line_and_server_keeps_serving(comfy_server):
     assert execution_error(ok) is None
 
 
+def test_syntax_error_message_says_it_once(comfy_server):
+    """The error dialog shows the SyntaxError once (it used to repeat it from the traceback), with
+    the line and the offending code."""
+    prompt = copy.deepcopy(CHART_API)
+    prompt["1"]["inputs"]["code"] = 'fig, ax = plt.subplots()\nax.set_title("oops"\nfig.tight_layout()\n'
+    err = execution_error(comfy_server.run(prompt))
+    assert err is not None and err["node_type"] == "CoCo_SandboxRender", err
+    msg = err["exception_message"].split("\nFix:")[0]
+    assert msg.count("was never closed") == 1, msg
+    assert "(line 2)" in msg and 'ax.set_title("oops"' in msg, msg
+
+
 @pytest.mark.parametrize("workflow", sorted((REPO / "workflows").glob("*.json")), ids=lambda p: p.stem)
 def test_ui_workflow_matches_its_api_twin(workflow, object_info):
     twin = REPO / "tests" / "workflows" / f"{workflow.stem}.api.json"

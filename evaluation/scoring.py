@@ -66,9 +66,11 @@ def structure_from_layout(item: Item, layout: dict | None) -> dict | None:
         return {"score": None, "error": f"structure checks unavailable: verify/spec.py could not be imported ({e})"}
     try:
         findings = vspec.check_structure(item.spec, semantic)
-        score = vspec.structure_score(findings)
+        score = vspec.structure_score(findings) if findings else None
     except Exception as e:  # noqa: BLE001 - an unsupported spec kind must not lose the item
         return {"score": None, "error": f"{type(e).__name__}: {e}"}
+    if not findings:
+        return {"score": None, "error": "verify/spec.py has no structure check for this spec (e.g. GenEval objects)"}
     return {"score": None if score is None else float(score), "findings": [_finding_dict(f) for f in findings]}
 
 

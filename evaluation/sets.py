@@ -97,21 +97,20 @@ def load_geneval(path: str) -> list[Item]:
 
 
 def load_spec_jsonl(path: str) -> list[Item]:
+    """Our spec format; each line is checked by verify/spec.py's ``validate_item`` (the one home of
+    the format). Extra keys here: ``set`` (default: the file name) and ``scorer``."""
+    from ..verify.spec import SpecError, validate_item
+
     name = os.path.splitext(os.path.basename(path))[0]
     items, seen = [], set()
-    for n, r in enumerate(_jsonl(path), 1):
-        for key in ("id", "prompt"):
-            if key not in r:
-                raise SetError(f"{path}:{n}: missing '{key}'")
-        req = r.get("required_text", [])
-        if not isinstance(req, list) or not all(isinstance(t, str) for t in req):
-            raise SetError(f"{path}:{n}: required_text must be a list of strings")
-        spec = r.get("spec")
-        if spec is not None and not isinstance(spec, dict):
-            raise SetError(f"{path}:{n}: spec must be an object")
+    for n, raw in enumerate(_jsonl(path), 1):
+        try:
+            r = validate_item(raw)
+        except SpecError as e:
+            raise SetError(f"{path}:{n}: {e}") from None
         lang = str(r.get("lang", "en")).lower()
         if lang not in ("en", "zh"):
-            raise SetError(f"{path}:{n}: lang must be 'en' or 'zh'")
+            raise SetError(f"{path}:{n}: lang must be 'en' or 'zh' (the official rules know these two)")
         scorer = str(r.get("scorer", "longtext"))
         if scorer not in SCORERS:
             raise SetError(f"{path}:{n}: scorer must be one of {SCORERS}")
@@ -120,7 +119,8 @@ def load_spec_jsonl(path: str) -> list[Item]:
             raise SetError(f"{path}:{n}: duplicate id {iid!r}")
         seen.add(iid)
         items.append(Item(id=iid, set=str(r.get("set", name)), category=str(r.get("category", "")), lang=lang,
-                          prompt=str(r["prompt"]), required_text=req, spec=spec, scorer=scorer,
+                          prompt=str(r["prompt"]), required_text=list(r["required_text"]), spec=r.get("spec"),
+                          scorer=scorer,
                           meta={k: v for k, v in r.items() if k not in ("id", "set", "category", "lang", "prompt",
                                                                         "required_text", "spec", "scorer")}))
     return items

@@ -24,6 +24,7 @@ NODE_MODULES = (
     "codegen",
     "draft_refine",
     "llm_loader",
+    "evaluate",
 )
 # Modules that register HTTP routes on the running server.
 ROUTE_MODULES = ("routes",)

@@ -119,6 +119,8 @@ def chain_objects(semantic) -> list:
     for ax in semantic.get("axes") or []:
         groups.append((ax.get("box_1000"), _axes_objects(ax, texts)))
     for s in shapes:
+        if s.get("part_of"):
+            continue
         label = " ".join(by_id[c]["text"] for c in s.get("contains") or [] if c in by_id) or None
         groups.append((s.get("box_1000"), [_obj(s["kind"], label, s.get("box_1000"), s["id"], fill=s.get("fill"),
                                                 stroke=s.get("stroke"))]))

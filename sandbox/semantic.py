@@ -25,7 +25,7 @@ __all__ = ["SCHEMA_VERSION", "SemanticError", "validate_semantic", "box_1000", "
 SCHEMA_VERSION = 1
 SOURCES = ("matplotlib", "pil", "svg")
 AXES_KINDS = ("bar", "barh", "stacked_bar", "grouped_bar", "line", "scatter", "pie", "donut", "histogram",
-              "area", "heatmap", "table", "polar", "3d", "image", "mixed", "empty")
+              "area", "heatmap", "table", "polar", "3d", "image", "diagram", "mixed", "empty")
 TEXT_ROLES = ("title", "suptitle", "xlabel", "ylabel", "zlabel", "xtick", "ytick", "ztick", "legend",
               "annotation", "cell", "label", "text")
 SHAPE_KINDS = ("rect", "ellipse", "line", "polygon", "path")
@@ -235,7 +235,8 @@ class _Validator:
         r = {"id": self.new_id(s.get("id")), "kind": _enum(s.get("kind"), SHAPE_KINDS, "path"),
              "fill": _color(s.get("fill")), "stroke": _color(s.get("stroke")),
              "contains": [c for c in (s.get("contains") or [])[:MAX_TEXTS] if isinstance(c, str)]
-             if isinstance(s.get("contains"), list) else []}
+             if isinstance(s.get("contains"), list) else [],
+             "part_of": s.get("part_of") if isinstance(s.get("part_of"), str) else None}
         if r["id"] is None:
             return None
         return self.boxed(s, r)
@@ -288,8 +289,11 @@ def validate_semantic(obj, width, height) -> dict:
             t["axes"] = None
         if t["inside"] not in shape_ids:
             t["inside"] = None
+    edge_ids = {e["id"] for e in edges}
     for s in shapes:
         s["contains"] = [c for c in dict.fromkeys(s["contains"]) if c in text_ids]
+        if s["part_of"] not in edge_ids:
+            s["part_of"] = None
     for e in edges:
         for k in ("from", "to"):
             if e[k] not in node_ids:

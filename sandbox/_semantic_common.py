@@ -1,0 +1,115 @@
+"""Job-side helpers of the semantic layout capture shared by the matplotlib, PIL and SVG readers:
+containment (text inside a shape), arrows as edges between nodes, and ``finish`` (rescale to the
+returned image, ``box_1000``, validation) called once per returned image by the reply builder."""
+
+from __future__ import annotations
+
+from .semantic import SCHEMA_VERSION, SemanticError, validate_semantic
+
+EDGE_TOL = 4.0   # px: an arrow end this close to a box counts as touching it
+
+
+def new_semantic(source, width, height):
+    return {"version": SCHEMA_VERSION, "source": source, "canvas": {"width": width, "height": height},
+            "axes": [], "texts": [], "shapes": [], "edges": []}
+
+
+def _area(b):
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _contains(b, x, y, tol=0.0):
+    return b[0] - tol <= x <= b[2] + tol and b[1] - tol <= y <= b[3] + tol
+
+
+def link_containment(sem):
+    """Each text whose box centre lies in a closed shape's box belongs to the smallest such shape."""
+    shapes = [s for s in sem["shapes"] if s["kind"] in ("rect", "ellipse", "polygon", "path") and s.get("bbox")
+              and not s.get("part_of")]
+    for s in shapes:
+        s.setdefault("contains", [])
+    for t in sem["texts"]:
+        b = t.get("bbox")
+        if not b:
+            continue
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        best = None
+        for s in shapes:
+            sb = s["bbox"]
+            if _contains(sb, cx, cy) and _area(sb) >= 0.5 * _area(b) and (best is None or _area(sb) < _area(best["bbox"])):
+                best = s
+        if best is not None:
+            t["inside"] = best["id"]
+            best["contains"].append(t["id"])
+
+
+def node_at(sem, x, y, exclude=()):
+    """Id of the smallest shape (else text) whose box contains (x, y) within EDGE_TOL px."""
+    best, best_area = None, None
+    for s in sem["shapes"]:
+        if s["id"] in exclude or s.get("part_of") or s["kind"] == "line" or not s.get("bbox"):
+            continue
+        if _contains(s["bbox"], x, y, EDGE_TOL) and (best is None or _area(s["bbox"]) < best_area):
+            best, best_area = s["id"], _area(s["bbox"])
+    if best is not None:
+        return best
+    for t in sem["texts"]:
+        if t["id"] in exclude or not t.get("bbox"):
+            continue
+        if _contains(t["bbox"], x, y, EDGE_TOL) and (best is None or _area(t["bbox"]) < best_area):
+            best, best_area = t["id"], _area(t["bbox"])
+    return best
+
+
+def add_edge(sem, start, end, text=None, directed=True, from_id=None):
+    """Record an arrow from ``start`` to ``end`` (pixels); its ends are joined to the nodes under them.
+    A text node that sits inside a shape is replaced by that shape."""
+    inside = {t["id"]: t.get("inside") for t in sem["texts"]}
+    a = from_id or node_at(sem, *start)
+    b = node_at(sem, *end, exclude=(a,) if a else ())
+    a, b = inside.get(a) or a, inside.get(b) or b
+    eid = f"e{len(sem['edges'])}"
+    sem["edges"].append({"id": eid, "from": a, "to": b, "text": text or None, "start": [float(start[0]), float(start[1])],
+                         "end": [float(end[0]), float(end[1])], "directed": bool(directed)})
+    return eid
+
+
+def _scale_box(b, fx, fy):
+    return [b[0] * fx, b[1] * fy, b[2] * fx, b[3] * fy] if b else b
+
+
+def finish(sem, w, h, log=None):
+    """The semantic layout of a returned ``w`` x ``h`` image: boxes scaled from the capture canvas
+    (a resized or re-read output), then validated like the caller will (None if unusable)."""
+    if not isinstance(sem, dict):
+        return None
+    cw, ch = (sem.get("canvas") or {}).get("width"), (sem.get("canvas") or {}).get("height")
+    try:
+        if (cw, ch) != (w, h) and cw and ch:
+            fx, fy = w / float(cw), h / float(ch)
+            for ax in sem.get("axes", []):
+                ax["bbox"] = _scale_box(ax.get("bbox"), fx, fy)
+                for key in ("bars", "lines", "scatters", "wedges", "cells"):
+                    for el in ax.get(key, []):
+                        el["bbox"] = _scale_box(el.get("bbox"), fx, fy)
+            for key in ("texts", "shapes"):
+                for el in sem.get(key, []):
+                    el["bbox"] = _scale_box(el.get("bbox"), fx, fy)
+                    if el.get("fontsize_px"):
+                        el["fontsize_px"] *= fy
+            for e in sem.get("edges", []):
+                e["start"] = [e["start"][0] * fx, e["start"][1] * fy]
+                e["end"] = [e["end"][0] * fx, e["end"][1] * fy]
+        sem["canvas"] = {"width": w, "height": h}
+        return validate_semantic(sem, w, h)
+    except (SemanticError, KeyError, TypeError, ValueError, IndexError) as e:
+        if log is not None:
+            log.write(f"[sandbox] semantic layout dropped: {type(e).__name__}: {e}\n")
+        return None
+
+
+def install():
+    """Install the job-side capture patches (PIL drawing calls, matplotlib pie values). Idempotent."""
+    from . import _semantic_mpl, _semantic_pil
+    _semantic_mpl.install()
+    _semantic_pil.install()

@@ -5,7 +5,7 @@ stored in the weight dtype and the rest in bf16, exactly the dtypes ``modeling.b
 gives each parameter. The configs and the tokenizer travel in the ``__metadata__`` (schema in
 ``loader.py``). The file is written tensor by tensor (the safetensors format is 8 bytes of header
 length, the JSON header, then raw little-endian bytes), so RAM stays bounded by one chunk
-(``loader.CHUNK_BYTES``) whatever the model size. It is written to ``OUT.tmp`` and renamed at the end.
+(``safetensors_io.CHUNK_BYTES``) whatever the model size. It is written to ``OUT.tmp`` and renamed at the end.
 
 Command line, from the repository root (the pack folder)::
 
@@ -25,10 +25,10 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
+from ..safetensors_io import CHUNK_BYTES, TORCH_TO_ST, TensorReader
 from .loader import (
-    CHUNK_BYTES, FORMAT_VERSION, META_KEY, META_TOKENIZER_KEY, TORCH_TO_ST, CheckpointError, CheckpointSource,
-    TensorReader, check_tensors, expected_shapes, make_config, open_checkpoint, parse_weight_dtype,
-    weight_dtype_name,
+    FORMAT_VERSION, META_KEY, META_TOKENIZER_KEY, CheckpointError, CheckpointSource, check_tensors, expected_shapes,
+    make_config, open_checkpoint, parse_weight_dtype, weight_dtype_name,
 )
 
 ALIGN = 8
@@ -133,7 +133,7 @@ def convert_checkpoint(src_path: str, out_path: str, weight_dtype="fp8_e4m3fn", 
     check_tensors(src, expected_shapes(cfg))
     dtypes = target_dtypes(cfg, wdt)
     meta = build_metadata(src, wdt)
-    with TensorReader(src.header) as reader:
+    with TensorReader(src.header, CheckpointError) as reader:
         def pieces(key, dt):
             return lambda: reader.chunks(key, dt, chunk_bytes)
 

@@ -33,8 +33,9 @@ Two checkpoint formats are accepted (``load_coco(path)``):
 
    A safetensors file without the ``"coco"`` entry is refused with an explanation.
 
-Reading does not use ``safetensors.safe_open``. The header is parsed and validated here (length,
-JSON, dtypes, offsets, key set, shapes) **before anything is allocated**. Each tensor is then read
+Reading goes through ``models/safetensors_io.py`` (not ``safetensors.safe_open``): headers are parsed
+and validated (length, JSON, dtypes, offsets, then here the key set and shapes) **before anything is
+allocated**. Each tensor is then read
 with ``readinto`` straight into its final tensor, in the dtype of the target module. A dtype change
 (bf16 -> fp8) goes through a bounded scratch buffer of at most ``CHUNK_BYTES`` bytes. Peak RAM is
 therefore the final model plus one chunk. With mmap (``safe_open``) every touched page of the
@@ -52,11 +53,12 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 
 from ..errors import FixableError
+from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, Header, TensorReader, read_header, read_json, refuse_pickle
 from .tokenizer import (
     MERGES_TXT, TOKENIZER_CONFIG, TOKENIZER_JSON, VOCAB_JSON, CoCoTokenizer, TokenizerError, has_tokenizer_files,
 )
@@ -67,7 +69,6 @@ WEIGHTS_FILE = "ema.safetensors"
 LLM_CONFIG = "llm_config.json"
 VIT_CONFIG = "vit_config.json"
 BAGEL_CONFIG = "bagel_config.json"
-PICKLE_EXTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 FORMAT_VERSION = 1
 META_KEY = "coco"
 META_TOKENIZER_KEY = "coco_tokenizer"
@@ -78,20 +79,7 @@ DOWNLOAD_HINT = (f"download the folder from {HF_REPO} (or the CoCo weights): ema
                  "into ComfyUI/models/coco/<name>/")
 
 WEIGHT_DTYPES = {"fp8_e4m3fn": torch.float8_e4m3fn, "bf16": torch.bfloat16}
-FP8_MAX = 448.0
 
-# safetensors dtype tags this loader reads, and their torch dtypes.
-ST_DTYPES = {
-    "BF16": torch.bfloat16,
-    "F16": torch.float16,
-    "F32": torch.float32,
-    "F8_E4M3": torch.float8_e4m3fn,
-}
-TORCH_TO_ST = {v: k for k, v in ST_DTYPES.items()}
-KNOWN_ST_DTYPES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
-                   "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
-MAX_HEADER_BYTES = 100_000_000  # the limit of the safetensors reference implementation
-CHUNK_BYTES = 64 << 20
 
 
 class CheckpointError(FixableError):
@@ -102,177 +90,6 @@ def _list_some(items, n: int = 5) -> str:
     items = list(items)
     shown = ", ".join(items[:n])
     return f"{shown} (and {len(items) - n} more)" if len(items) > n else shown
-
-
-# ---- safetensors header ------------------------------------------------------------------------
-
-@dataclass
-class TensorInfo:
-    dtype: str
-    shape: tuple[int, ...]
-    start: int  # absolute file offset
-    end: int
-
-    @property
-    def numel(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-
-@dataclass
-class Header:
-    path: str
-    tensors: dict[str, TensorInfo]
-    metadata: dict[str, str]
-    data_start: int
-    file_size: int
-
-
-def read_header(path: str) -> Header:
-    """Parse and check a safetensors header without reading any tensor data."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                raise CheckpointError(path, f"the file is {size} bytes long, too short for a safetensors file "
-                                            "(truncated or not a safetensors file).", "download it again.")
-            n = int.from_bytes(head, "little")
-            if n > size - 8:
-                raise CheckpointError(
-                    path, f"the safetensors header claims {n} bytes but the file has only {size - 8} after the "
-                          "length field: the file is truncated or corrupt (an interrupted download?).",
-                    "download it again and compare its size with the one on the model page.")
-            if n > MAX_HEADER_BYTES:
-                raise CheckpointError(path, f"the safetensors header is {n} bytes (limit {MAX_HEADER_BYTES}); "
-                                            "the file is corrupt or not a safetensors file.", "download it again.")
-            raw = f.read(n)
-    except OSError as e:
-        raise CheckpointError(path, f"cannot read the file: {e}.") from e
-    try:
-        obj = json.loads(raw.decode("utf-8"))
-        if not isinstance(obj, dict):
-            raise ValueError("the header is not a JSON object")
-    except (UnicodeDecodeError, ValueError) as e:
-        raise CheckpointError(path, f"the safetensors header is not valid JSON ({e}): the file is corrupt or not "
-                                    "a safetensors file.", "download it again.") from e
-    metadata = obj.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict):
-        raise CheckpointError(path, "the safetensors __metadata__ is not a JSON object (corrupt header).")
-    data_start = 8 + n
-    data_len = size - data_start
-    tensors: dict[str, TensorInfo] = {}
-    for key, spec in obj.items():
-        try:
-            dtype, shape, (a, b) = spec["dtype"], tuple(int(s) for s in spec["shape"]), spec["data_offsets"]
-            a, b = int(a), int(b)
-        except (KeyError, TypeError, ValueError) as e:
-            raise CheckpointError(path, f"tensor {key!r} has a malformed header entry {spec!r}: corrupt file.") from e
-        if dtype not in KNOWN_ST_DTYPES:
-            raise CheckpointError(path, f"tensor {key!r} has the unknown dtype {dtype!r}: corrupt file.")
-        info = TensorInfo(dtype, shape, data_start + a, data_start + b)
-        if not (0 <= a <= b <= data_len):
-            raise CheckpointError(
-                path, f"tensor {key!r} lies at bytes {a}..{b} of the data section, which has only {data_len} bytes: "
-                      "the file is truncated (an interrupted download or copy?).",
-                "download it again and compare its size with the one on the model page.")
-        if b - a != info.numel * KNOWN_ST_DTYPES[dtype]:
-            raise CheckpointError(path, f"tensor {key!r} ({dtype}, shape {list(shape)}) should take "
-                                        f"{info.numel * KNOWN_ST_DTYPES[dtype]} bytes but its offsets span {b - a}: "
-                                        "corrupt header.", "download it again.")
-        tensors[key] = info
-    return Header(path, tensors, {str(k): str(v) for k, v in metadata.items()}, data_start, size)
-
-
-# ---- reading ------------------------------------------------------------------------------------
-
-def _cast(src: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """``src`` in ``dtype``; fp8 saturates at +-448 (torch's cast to e4m3fn would give NaN)."""
-    if src.dtype == dtype:
-        return src
-    out = torch.empty(src.shape, dtype=dtype)
-    _convert_into(out, src.clone())
-    return out
-
-
-def _convert_into(dst: torch.Tensor, scratch: torch.Tensor) -> None:
-    """Write ``scratch`` (modified in place) into ``dst`` in ``dst``'s dtype. ``copy_`` converts
-    several times faster than ``.to()`` on CPU and needs no temporary."""
-    if dst.dtype == torch.float8_e4m3fn and scratch.dtype != torch.float8_e4m3fn:
-        scratch.clamp_(-FP8_MAX, FP8_MAX)
-    dst.copy_(scratch)
-
-
-class TensorReader:
-    """Reads tensors of one validated safetensors file with plain file reads (no mmap)."""
-
-    def __init__(self, header: Header):
-        self.header = header
-        self.f = open(header.path, "rb", buffering=0)
-
-    def close(self):
-        self.f.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _readinto(self, offset: int, t: torch.Tensor) -> None:
-        mv = memoryview(t.view(-1).view(torch.uint8).numpy()).cast("B")
-        self.f.seek(offset)
-        got = 0
-        while got < len(mv):
-            k = self.f.readinto(mv[got:])
-            if not k:
-                raise CheckpointError(self.header.path, f"unexpected end of file at byte {offset + got}: the file "
-                                                        "was truncated while loading.", "download it again.")
-            got += k
-
-    def chunks(self, key: str, dtype: torch.dtype, chunk_bytes: int = CHUNK_BYTES) -> Iterator[torch.Tensor]:
-        """The tensor ``key`` as consecutive flat pieces in ``dtype`` (bounded scratch memory)."""
-        info = self.header.tensors[key]
-        src_dtype = ST_DTYPES[info.dtype]
-        itemsize = KNOWN_ST_DTYPES[info.dtype]
-        per = max(1, chunk_bytes // itemsize)
-        scratch = None
-        done = 0
-        while done < info.numel:
-            n = min(per, info.numel - done)
-            if src_dtype == dtype:
-                piece = torch.empty(n, dtype=dtype)
-                self._readinto(info.start + done * itemsize, piece)
-            else:
-                if scratch is None:
-                    scratch = torch.empty(min(per, info.numel), dtype=src_dtype)
-                self._readinto(info.start + done * itemsize, scratch[:n])
-                piece = torch.empty(n, dtype=dtype)
-                _convert_into(piece, scratch[:n])
-            yield piece
-            done += n
-
-    def read(self, key: str, dtype: torch.dtype, chunk_bytes: int = CHUNK_BYTES) -> torch.Tensor:
-        """The tensor ``key`` as a new CPU tensor in ``dtype``; at most one chunk of scratch memory."""
-        info = self.header.tensors[key]
-        src_dtype = ST_DTYPES[info.dtype]
-        out = torch.empty(info.shape, dtype=dtype)
-        if info.numel == 0:
-            return out
-        if src_dtype == dtype:
-            self._readinto(info.start, out)
-            return out
-        itemsize = KNOWN_ST_DTYPES[info.dtype]
-        per = max(1, chunk_bytes // itemsize)
-        scratch = torch.empty(min(per, info.numel), dtype=src_dtype)
-        flat = out.view(-1)
-        for done in range(0, info.numel, per):
-            n = min(per, info.numel - done)
-            self._readinto(info.start + done * itemsize, scratch[:n])
-            _convert_into(flat[done:done + n], scratch[:n])
-        return out
 
 
 # ---- discovery ----------------------------------------------------------------------------------
@@ -295,26 +112,11 @@ class CheckpointSource:
         return os.path.basename(os.path.normpath(self.path))
 
 
-def _read_json(path: str, what: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise CheckpointError(path, f"cannot read the {what}: {e}.", DOWNLOAD_HINT) from e
-    except ValueError as e:
-        raise CheckpointError(path, f"the {what} is not valid JSON ({e}).", DOWNLOAD_HINT) from e
-    if not isinstance(data, dict):
-        raise CheckpointError(path, f"the {what} is not a JSON object.", DOWNLOAD_HINT)
-    return data
-
-
 def _refuse_pickle(path: str) -> None:
-    raise CheckpointError(
-        path, "this is a pickle checkpoint (.bin/.pt/.pth/.ckpt). ComfyUI-CoCo never unpickles files: "
-              "unpickling runs arbitrary code.",
-        f"use the safetensors weights instead: ema.safetensors from {HF_REPO} (or the CoCo weights) in "
-        "ComfyUI/models/coco/<name>/, or convert the pickle to safetensors yourself in a trusted environment "
-        "(safetensors.torch.save_file) and then use CoCo_ConvertCheckpoint.")
+    refuse_pickle(path, CheckpointError,
+                  f"use the safetensors weights instead: ema.safetensors from {HF_REPO} (or the CoCo weights) in "
+                  "ComfyUI/models/coco/<name>/, or convert the pickle to safetensors yourself in a trusted "
+                  "environment (safetensors.torch.save_file) and then use CoCo_ConvertCheckpoint.")
 
 
 def open_checkpoint(path: str) -> CheckpointSource:
@@ -350,10 +152,11 @@ def _open_folder(folder: str) -> CheckpointSource:
         raise CheckpointError(folder, f"the config file(s) {', '.join(missing)} are missing (the weights alone do "
                                       "not say how to build the model).",
                               f"download {', '.join(missing)} from {HF_REPO} into {folder}/.")
-    llm = _read_json(os.path.join(folder, LLM_CONFIG), "LLM config")
-    vit = _read_json(os.path.join(folder, VIT_CONFIG), "ViT config")
+    llm = read_json(os.path.join(folder, LLM_CONFIG), "LLM config", CheckpointError, DOWNLOAD_HINT)
+    vit = read_json(os.path.join(folder, VIT_CONFIG), "ViT config", CheckpointError, DOWNLOAD_HINT)
     bcfg_path = os.path.join(folder, BAGEL_CONFIG)
-    bagel = _read_json(bcfg_path, "BagelConfig overrides") if os.path.isfile(bcfg_path) else {}
+    bagel = (read_json(bcfg_path, "BagelConfig overrides", CheckpointError, DOWNLOAD_HINT)
+             if os.path.isfile(bcfg_path) else {})
     if not has_tokenizer_files(folder):
         raise CheckpointError(folder, f"the tokenizer is missing: neither {TOKENIZER_JSON} nor {VOCAB_JSON} + "
                                       f"{MERGES_TXT} is in the folder.",
@@ -364,12 +167,12 @@ def _open_folder(folder: str) -> CheckpointSource:
     except TokenizerError as e:
         raise CheckpointError(folder, f"bad tokenizer: {e}.",
                               f"download the tokenizer files again from {HF_REPO} into {folder}/.") from e
-    header = read_header(weights)
+    header = read_header(weights, CheckpointError)
     return CheckpointSource(folder, "folder", weights, llm, vit, bagel, tok, header)
 
 
 def _open_file(path: str) -> CheckpointSource:
-    header = read_header(path)
+    header = read_header(path, CheckpointError)
     raw = header.metadata.get(META_KEY)
     convert_fix = ("select the official folder (ComfyUI/models/coco/<name>/ with ema.safetensors, llm_config.json, "
                    "vit_config.json and the tokenizer files) instead, or make a single file from that folder with "
@@ -485,7 +288,7 @@ def load_state_into(module: torch.nn.Module, src: CheckpointSource,
     targets = module.state_dict(keep_vars=True)
     keys = list(targets)
     sd = {}
-    with TensorReader(src.header) as reader:
+    with TensorReader(src.header, CheckpointError) as reader:
         for i, key in enumerate(keys):
             sd[key] = reader.read(key, targets[key].dtype)
             if progress is not None:

@@ -6,8 +6,8 @@ A folder holds ``config.json``, the weights as ``model.safetensors`` or shards
 
 * ``backend="native"``: plain Qwen2/Qwen2.5 (``model_type: qwen2``) on the pack's decoder
   (``qwen2.py``). Headers are validated (keys, shapes, dtypes) before anything is allocated; tensors
-  are read with plain file reads straight into their final dtype (``models/bagel/loader.py``'s
-  reader, no mmap), fp8 saturating at +-448.
+  are read with plain file reads straight into their final dtype (``models/safetensors_io.py``,
+  no mmap), fp8 saturating at +-448.
 * ``backend="transformers"``: ``AutoModelForCausalLM.from_pretrained(local_files_only=True,
   trust_remote_code=False, use_safetensors=True)`` in bf16, wrapped in a ModelPatcher.
 * ``backend="auto"``: native when the config is plain Qwen2 the native decoder runs exactly, else
@@ -18,13 +18,13 @@ Pickle weights (``*.bin``, ``*.pt``, ...) are refused and never unpickled.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from typing import Callable, Optional
 
 from ..errors import FixableError
+from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, TensorReader, read_header, read_json, refuse_pickle
 
 log = logging.getLogger("ComfyUI-CoCo")
 
@@ -33,7 +33,6 @@ GEN_CONFIG = "generation_config.json"
 SINGLE = "model.safetensors"
 INDEX = "model.safetensors.index.json"
 TOKENIZER_JSON = "tokenizer.json"
-PICKLE_EXTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 BACKENDS = ("auto", "native", "transformers")
 WEIGHT_DTYPES = ("bf16", "fp8_e4m3fn")
 # tensors in some exports that carry no weights
@@ -50,23 +49,12 @@ class LLMError(FixableError):
 
 
 def _read_json(path: str, what: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise LLMError(path, f"cannot read the {what}: {e}.", LAYOUT_HINT) from e
-    except ValueError as e:
-        raise LLMError(path, f"the {what} is not valid JSON ({e}).", "download it again.") from e
-    if not isinstance(data, dict):
-        raise LLMError(path, f"the {what} is not a JSON object.", "download it again.")
-    return data
+    return read_json(path, what, LLMError, LAYOUT_HINT)
 
 
 def _refuse_pickle(path: str) -> None:
-    raise LLMError(path, "the weights are a pickle file (.bin/.pt/.pth/.ckpt). ComfyUI-CoCo never unpickles "
-                         "files: unpickling runs arbitrary code.",
-                   "download the model's safetensors weights instead (model.safetensors or the "
-                   "model-*.safetensors shards); most Hugging Face repositories ship them.")
+    refuse_pickle(path, LLMError, "download the model's safetensors weights instead (model.safetensors or the "
+                                  "model-*.safetensors shards); most Hugging Face repositories ship them.")
 
 
 class ModelFolder:
@@ -175,20 +163,11 @@ def _weight_dtype(name: str):
 
 
 def _headers(folder: ModelFolder):
-    from ..bagel.loader import CheckpointError, read_header
-
-    out = []
-    for f in folder.weight_files:
-        try:
-            out.append(read_header(f))
-        except CheckpointError as e:
-            raise LLMError(e.path, e.problem, e.fix) from e
-    return out
+    return [read_header(f, LLMError) for f in folder.weight_files]
 
 
 def _plan(folder: ModelFolder, cfg, headers) -> dict:
     """checkpoint key -> (header, checkpoint key to read) for every module key; validates shapes."""
-    from ..bagel.loader import ST_DTYPES
     from .qwen2 import expected_state_dict_shapes
 
     expected = expected_state_dict_shapes(cfg)
@@ -231,7 +210,6 @@ def _plan(folder: ModelFolder, cfg, headers) -> dict:
 
 def load_native(folder: ModelFolder, weight_dtype: str = "bf16", keep_model_loaded: bool = True,
                 progress: Optional[Callable[[int, int], None]] = None, load_device=None, offload_device=None):
-    from ..bagel.loader import TensorReader
     from .config import LLMConfigError, parse_qwen2_config
     from .qwen2 import Qwen2ForCausalLM
     from .runtime import LocalLLM, NativeQwen2
@@ -255,7 +233,7 @@ def load_native(folder: ModelFolder, weight_dtype: str = "bf16", keep_model_load
             h, src = plan[key]
             r = readers.get(h.path)
             if r is None:
-                r = readers[h.path] = TensorReader(h)
+                r = readers[h.path] = TensorReader(h, LLMError)
             sd[key] = r.read(src, targets[key].dtype)
             if progress is not None:
                 progress(i + 1, len(targets))

@@ -144,7 +144,9 @@ def test_streaming_writer_is_standard_safetensors(tmp_path):
 
 def test_fp8_cast_saturates_instead_of_nan():
     x = torch.tensor([1000.0, -1000.0, 1.0], dtype=BF16)
-    y = loader._cast(x, FP8).float()
+    from comfyui_coco.models.safetensors_io import cast
+
+    y = cast(x, FP8).float()
     assert torch.equal(y, torch.tensor([448.0, -448.0, 1.0]))
 
 
@@ -381,8 +383,8 @@ def _make_case(case: str, root: Path, tmp_path: Path) -> Path:
 ERROR_CASES = {
     # case: (file the message names, fragments that must appear)
     "missing_weights": ("bad", ["ema.safetensors is missing", HF, "bad/"]),
-    "pickle_in_folder": ("ema.pt", ["pickle checkpoint", "never unpickles", "ema.safetensors from " + HF]),
-    "pickle_file": ("model.ckpt", ["pickle checkpoint", "never unpickles", "CoCo_ConvertCheckpoint"]),
+    "pickle_in_folder": ("ema.pt", ["pickle file", "never unpickles", "ema.safetensors from " + HF]),
+    "pickle_file": ("model.ckpt", ["pickle file", "never unpickles", "CoCo_ConvertCheckpoint"]),
     "missing_llm_config": ("bad", ["llm_config.json are missing", "download llm_config.json from " + HF]),
     "missing_vit_config": ("bad", ["vit_config.json are missing", HF]),
     "bad_config_json": ("vit_config.json", ["not valid JSON", HF]),

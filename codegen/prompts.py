@@ -112,3 +112,22 @@ def repair_messages(base: list[dict], failed_code: str, error_report: str, langu
     return [*base,
             {"role": "assistant", "content": fence(failed_code, language)},
             {"role": "user", "content": repair_request(error_report, language)}]
+
+
+def correction_request(critique: str, language: str, score: float | None = None) -> str:
+    """The inspector's findings on a draft that rendered, asking for the corrected program."""
+    what = "program" if language == "python" else "SVG document"
+    head = "The draft your " + what + " rendered was inspected against the request"
+    if score is not None:
+        head += f" (score {score:.2f} of 1)"
+    return (f"{head}. These problems were found:\n\n{critique.strip()}\n\n"
+            f"Fix every problem and answer with the complete corrected {what} (not a diff) in one "
+            f"```{language} block. Keep everything that is already right unchanged.")
+
+
+def correction_messages(base: list[dict], code: str, critique: str, language: str,
+                        score: float | None = None) -> list[dict]:
+    """``base`` + the inspected code as the assistant's answer + the findings."""
+    return [*base,
+            {"role": "assistant", "content": fence(code, language)},
+            {"role": "user", "content": correction_request(critique, language, score=score)}]

@@ -211,7 +211,7 @@ def _check_chart(spec: dict, semantic: dict) -> list[dict]:
     if spec.get("title"):
         exp = norm_text(spec["title"])
         titles = [norm_text(ax.get("title"))] + [norm_text(t.get("text")) for t in _texts(semantic)
-                                                  if t.get("role") == "title"]
+                                                  if t.get("role") in ("title", "suptitle")]
         ok = exp in titles
         out.append(finding("title", ok, exp, titles[0] or None,
                            "" if ok else f'the title should read "{exp}" (found "{titles[0] or "no title"}")'))

@@ -149,18 +149,35 @@ def test_cancel_during_a_repair_render_ends_the_node():
 
 
 def test_traceback_keeps_user_frames_only():
+    """Real sandbox output (RenderResult.traceback of a failing program through the real pool):
+    the user's frames reach the repair prompt with their source lines. The old parser (CPython
+    ``File "..."`` frames only) kept just the exception line here, so this failed before."""
+    pool = _real_pool()
+    code = ("import os\nimport matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 1), dpi=50)\n"
+            "def draw(ax):\n    ax.bar([0, 1], [1, 2], colour='red')\n"
+            "draw(ax)\nfig.savefig(os.path.join(output_dir, 'd.png'))\n")
+    res = pool.render(code, language="python")
+    assert not res.ok and res.traceback
+    lines = user_traceback(res.traceback)
+    assert lines[0] == "line 6, in <module>" and lines[1] == "    draw(ax)", lines
+    assert lines[2] == "line 5, in draw" and "colour='red'" in lines[3], lines
+    assert "colour" in lines[-1] and not lines[-1].startswith(" ")
+    assert not any("site-packages" in ln or "_runner" in ln for ln in lines)
+    rep = error_report(res, code)
+    assert "Failing line 5: ax.bar([0, 1], [1, 2], colour='red')" in rep and "line 6, in <module>" in rep
+    # a syntax error: the message and the source line
+    res = pool.render("import os\nx = (1,\n", language="python")
+    assert res.error_type == "SyntaxError"
+    lines = user_traceback(res.traceback)
+    assert lines[0].startswith("SyntaxError:") and lines[1] == "    x = (1,", lines
+    # CPython's own format still works (tracebacks quoted from elsewhere): library frames dropped
     tb = ('Traceback (most recent call last):\n'
           '  File "/opt/coco/sandbox/_runner.py", line 88, in run\n    exec(code, g)\n'
           '  File "<drawing>", line 7, in <module>\n    ax.bar(xs, ys, colour="red")\n'
-          '  File "/usr/lib/python3/site-packages/matplotlib/axes/_axes.py", line 2400, in bar\n    r = mpatches.Rectangle(\n'
-          "AttributeError: Rectangle.set() got an unexpected keyword argument 'colour'\n")
-    lines = user_traceback(tb)
-    assert lines[0] == 'File "<drawing>", line 7, in <module>' and "colour" in lines[1]
-    assert not any("site-packages" in ln or "_runner" in ln for ln in lines)
-    assert lines[-1].startswith("AttributeError")
-    code = "\n".join(f"line{i}" for i in range(1, 10))
-    rep = error_report(Result(False, error="bad kw", error_type="RuntimeError", traceback=tb, error_line=7), code)
-    assert rep.startswith("RuntimeError: bad kw") and "Failing line 7: line7" in rep and "<drawing>" in rep
+          '  File "/usr/lib/python3/site-packages/matplotlib/axes/_axes.py", line 2400, in bar\n    r = 1\n'
+          "AttributeError: bad\n")
+    assert user_traceback(tb) == ['File "<drawing>", line 7, in <module>', '    ax.bar(xs, ys, colour="red")',
+                                  "AttributeError: bad"]
     assert "no image" in error_report(Result(True, images=[]), "x=1")
 
 

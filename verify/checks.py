@@ -1,0 +1,211 @@
+"""Exact checks of a draft against its prompt, read from the layout the sandbox measured.
+
+Each check returns findings (dicts ``{"kind", "ok", "expected", "found", "message", ...}``, as in
+``verify.spec``). Text checks report every required string (found or not); the geometric checks
+(overlap, clipping, size, glyphs) report only problems, and ``tested`` counts what they looked at.
+"""
+
+from __future__ import annotations
+
+import re
+from . import layout as L
+from .spec import finding, norm_text
+
+# quoted strings in a prompt: "…", “…”, «…», 「…」, 『…』, and '…' that is not an apostrophe
+_QUOTES = [
+    re.compile(r'"([^"\n]{1,300}?)"'),
+    re.compile(r"“([^”\n]{1,300}?)”"),
+    re.compile(r"«\s?([^»\n]{1,300}?)\s?»"),
+    re.compile(r"「([^」\n]{1,300}?)」"),
+    re.compile(r"『([^』\n]{1,300}?)』"),
+    re.compile(r"‘([^’\n]{1,300}?)’"),
+    re.compile(r"(?<![\w'])'([^'\n]{1,300}?)'(?![\w])"),
+]
+
+OVERLAP_MIN_FRACTION = 0.15   # of the smaller text box
+OVERLAP_MIN_AREA = 4.0        # px²
+EDGE_TOLERANCE_PX = 0.5
+BOX_TOLERANCE_PX = 1.0
+
+
+def quoted_strings(prompt: str) -> list[str]:
+    """Strings the prompt quotes (they must appear exactly), in order, without duplicates."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for rx in _QUOTES:
+        for m in rx.finditer(prompt or ""):
+            if any(a <= m.start() < b for a, b in taken):
+                continue
+            s = norm_text(m.group(1))
+            if s:
+                found.append((m.start(), s))
+                taken.append((m.start(), m.end()))
+    out: list[str] = []
+    for _, s in sorted(found):
+        if s not in out:
+            out.append(s)
+    return out
+
+
+def required_text(required: list[str], texts: list[dict]) -> list[dict]:
+    """Each required string must be drawn: inside one text element, or (noted) across several."""
+    strings = [norm_text(t["text"]) for t in texts]
+    joined = " ".join(strings)
+    out = []
+    for r in required:
+        exp = norm_text(r)
+        if not exp:
+            continue
+        hit = next((s for s in strings if exp in s), None)
+        if hit is not None:
+            out.append(finding("required_text", True, exp, hit, "", exact=True))
+        elif exp in joined:
+            out.append(finding("required_text", True, exp, exp, "drawn across several text elements", exact=True))
+        else:
+            near = [s for s in strings if exp.lower() in s.lower()]
+            msg = (f'"{exp}" is not drawn exactly (found "{near[0]}": fix the spelling/capitalisation)' if near
+                   else f'the required text "{exp}" is missing: draw it')
+            out.append(finding("required_text", False, exp, near[0] if near else None, msg, exact=True))
+    return out
+
+
+def glyphs(lay: dict) -> list[dict]:
+    out = []
+    for m in L.missing_glyphs(lay):
+        chars = m.get("chars") or ""
+        out.append(finding("missing_glyph", False, chars, m.get("font"),
+                           f'the characters {chars!r} in "{norm_text(m.get("text"))[:60]}" have no glyph in the font '
+                           f'({m.get("font")}) and are drawn as boxes: use a font that has them (e.g. "Noto Sans CJK SC")',
+                           exact=True, text=m.get("text")))
+    return out
+
+
+def _inter(a, b) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _area(b) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def overlaps(texts: list[dict]) -> list[dict]:
+    """Pairs of texts whose boxes overlap by more than OVERLAP_MIN_FRACTION of the smaller one."""
+    out = []
+    for i in range(len(texts)):
+        a = texts[i]
+        for j in range(i + 1, len(texts)):
+            b = texts[j]
+            inter = _inter(a["bbox"], b["bbox"])
+            if inter < OVERLAP_MIN_AREA:
+                continue
+            small = min(_area(a["bbox"]), _area(b["bbox"])) or 1.0
+            if inter / small < OVERLAP_MIN_FRACTION:
+                continue
+            ta, tb = norm_text(a["text"])[:40], norm_text(b["text"])[:40]
+            out.append(finding("overlap", False, "no overlapping text", [ta, tb],
+                               f'"{ta}" and "{tb}" overlap ({100 * inter / small:.0f}% of the smaller): move one, '
+                               f"shorten it, rotate tick labels or enlarge the canvas",
+                               exact=True, texts=[a.get("id"), b.get("id")], bbox=[a["bbox"], b["bbox"]]))
+    return out
+
+
+def clipped(lay: dict, texts: list[dict], width: int, height: int) -> list[dict]:
+    """Texts running off the canvas (unclipped measured boxes, else boxes flush with the edge) and
+    texts running out of the shape they sit in."""
+    out = []
+    seen = set()
+    raw = L.raw_text_boxes(lay)
+    for text, b in raw:
+        over = [b[0] < -EDGE_TOLERANCE_PX, b[1] < -EDGE_TOLERANCE_PX,
+                b[2] > width + EDGE_TOLERANCE_PX, b[3] > height + EDGE_TOLERANCE_PX]
+        if width and height and any(over):
+            t = norm_text(text)[:60]
+            sides = [s for s, o in zip(("left", "top", "right", "bottom"), over) if o]
+            gone = b[2] <= 0 or b[3] <= 0 or b[0] >= width or b[1] >= height
+            msg = (f'"{t}" is drawn entirely outside the canvas' if gone
+                   else f'"{t}" runs off the {"/".join(sides)} edge of the canvas')
+            out.append(finding("clipped", False, "inside the canvas", [round(v, 1) for v in b],
+                               msg + ": move it inside, shorten it, or enlarge the figure", exact=True, text=t))
+            seen.add(norm_text(text))
+    if not raw and width and height:  # semantic boxes only: clipped boxes end flush with the edge
+        for t in texts:
+            b = t["bbox"]
+            if (b[0] <= 0 or b[1] <= 0 or b[2] >= width or b[3] >= height) and norm_text(t["text"]) not in seen:
+                s = norm_text(t["text"])[:60]
+                out.append(finding("clipped", False, "inside the canvas", b,
+                                   f'"{s}" touches or crosses the edge of the canvas: move it inside', exact=True, text=s))
+    shapes = L.shapes_by_id(lay)
+    for t in texts:
+        s = shapes.get(t.get("inside") or "")
+        sb = L._box(s.get("bbox")) if s else None
+        if not sb:
+            continue
+        b = t["bbox"]
+        if (b[0] < sb[0] - BOX_TOLERANCE_PX or b[1] < sb[1] - BOX_TOLERANCE_PX
+                or b[2] > sb[2] + BOX_TOLERANCE_PX or b[3] > sb[3] + BOX_TOLERANCE_PX):
+            txt = norm_text(t["text"])[:60]
+            out.append(finding("clipped", False, "inside its box", b,
+                               f'"{txt}" runs out of its {s.get("kind", "box")} ({s.get("id")}): make the box larger, '
+                               f"the font smaller, or wrap the text", exact=True, text=txt, box=sb))
+    return out
+
+
+def too_small(texts: list[dict], width: int, height: int, target_long_side: int, min_px: float) -> list[dict]:
+    """Texts whose glyphs would be under ``min_px`` pixels tall at the target size (the long side
+    of the final picture; 0 = the draft's own size)."""
+    if not (width and height):
+        return []
+    scale = (target_long_side / max(width, height)) if target_long_side else 1.0
+    out = []
+    for t in texts:
+        px = L.text_height_px(t) * scale
+        if 0 < px < min_px:
+            s = norm_text(t["text"])[:60]
+            out.append(finding("too_small", False, f">= {min_px:g} px", round(px, 1),
+                               f'"{s}" is {px:.1f} px tall at the target size (needs {min_px:g}): use a larger font',
+                               exact=True, text=s))
+    return out
+
+
+_CONFUSABLE = str.maketrans({"l": "1", "i": "1", "|": "1", "!": "1", "o": "0"})
+
+
+def ocr_fold(s: str) -> str:
+    """What OCR can tell apart: no spacing, case folded, l/i/|/1 and o/0 merged."""
+    return re.sub(r"\s+", "", s or "").lower().translate(_CONFUSABLE)
+
+
+def ocr_required(required: list[str], ocr_text: str, engine: str) -> list[dict]:
+    """Required strings read back from the pixels (spacing, case and l/1, o/0 ignored: OCR is not
+    exact; the layout check is the exact one)."""
+    flat = ocr_fold(ocr_text)
+    out = []
+    for r in required:
+        exp = norm_text(r)
+        ok = ocr_fold(exp) in flat
+        out.append(finding("ocr_text", ok, exp, None if ok else (ocr_text or "")[:200],
+                           "" if ok else f'OCR ({engine}) did not read "{exp}" in the image: check that it is '
+                                         "visible, large enough and not covered",
+                           exact=False))
+    return out
+
+
+def lang_of(strings: list[str], default: str = "en") -> str:
+    """"zh" when any string has CJK characters, else ``default``."""
+    for s in strings:
+        if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", s or ""):
+            return "zh"
+    return default
+
+
+def summarize(kind: str, tested: int, findings: list[dict]) -> dict:
+    bad = sum(1 for f in findings if not f.get("ok"))
+    return {"check": kind, "tested": tested, "failed": bad, "skipped": None,
+            "score": 1.0 if tested == 0 else max(0.0, 1.0 - bad / tested)}
+
+
+def skipped(kind: str, why: str) -> dict:
+    return {"check": kind, "tested": 0, "failed": 0, "skipped": why, "score": None}
+

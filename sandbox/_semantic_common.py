@@ -74,6 +74,37 @@ def add_edge(sem, start, end, text=None, directed=True, from_id=None):
     return eid
 
 
+def arrows_from_lines(sem, pts_of):
+    """A line with a small triangle at one end is an arrow; a line whose ends touch two different
+    closed shapes is a connector. Both become edges (their pieces get ``part_of``)."""
+    shapes = sem["shapes"]
+    heads = [s for s in shapes if s["kind"] == "polygon" and pts_of.get(s["id"]) and len(pts_of[s["id"]]) in (3, 4)
+             and not s.get("contains")]
+    for s in shapes:
+        pts = pts_of.get(s["id"])
+        if s["kind"] != "line" or not pts or len(pts) < 2 or s.get("part_of"):
+            continue
+        a, b = pts[0], pts[-1]
+        free = [h for h in heads if not h.get("part_of")]
+        head = next((h for h in free if _contains(h["bbox"], *b, 3.0)), None)
+        if head is None:
+            head = next((h for h in free if _contains(h["bbox"], *a, 3.0)), None)
+            if head is not None:
+                a, b = b, a
+        s["part_of"] = "pending"
+        if head is not None:
+            head["part_of"] = "pending"
+            b = max(pts_of[head["id"]], key=lambda p: (p[0] - a[0]) ** 2 + (p[1] - a[1]) ** 2)   # the tip
+        na, nb = node_at(sem, *a), node_at(sem, *b)
+        if head is None and not (na and nb and na != nb):
+            s.pop("part_of")
+            continue
+        eid = add_edge(sem, a, b, directed=head is not None)
+        s["part_of"] = eid
+        if head is not None:
+            head["part_of"] = eid
+
+
 def _scale_box(b, fx, fy):
     return [b[0] * fx, b[1] * fy, b[2] * fx, b[3] * fy] if b else b
 

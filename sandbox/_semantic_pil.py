@@ -6,7 +6,7 @@ attaches the semantic layout to the save record the runner made."""
 from __future__ import annotations
 
 from . import _context
-from ._semantic_common import add_edge, link_containment, new_semantic
+from ._semantic_common import arrows_from_lines, link_containment, new_semantic
 
 _PATCHED = False
 MAX_SHAPES = 5000
@@ -144,37 +144,9 @@ def build(ctx, img):
         pts_of[sid] = s.get("pts")
         sem["shapes"].append({"id": sid, "kind": s["kind"], "fill": s["fill"], "stroke": s["stroke"],
                               "bbox": s["bbox"], "contains": []})
-    _arrows(sem, pts_of)
     link_containment(sem)
+    arrows_from_lines(sem, pts_of)
     return sem
-
-
-def _arrows(sem, pts_of):
-    """A line with a small triangle at one end is an arrow; a line whose ends touch two different
-    closed shapes is a connector. Both become edges (their pieces get ``part_of``)."""
-    from ._semantic_common import _contains, node_at
-    shapes = sem["shapes"]
-    heads = [s for s in shapes if s["kind"] == "polygon" and pts_of.get(s["id"]) and len(pts_of[s["id"]]) in (3, 4)]
-    for s in shapes:
-        pts = pts_of.get(s["id"])
-        if s["kind"] != "line" or not pts or len(pts) < 2:
-            continue
-        a, b = pts[0], pts[-1]
-        head_b = next((h for h in heads if not h.get("part_of") and _contains(h["bbox"], *b, 3.0)), None)
-        head_a = None if head_b else next((h for h in heads if not h.get("part_of") and _contains(h["bbox"], *a, 3.0)),
-                                          None)
-        if head_a:
-            a, b, head_b = b, a, head_a
-        na, nb = node_at(sem, *a, exclude=(s["id"],)), node_at(sem, *b, exclude=(s["id"],))
-        if head_b is None and not (na and nb and na != nb):
-            continue
-        s["part_of"] = "pending"
-        if head_b is not None:
-            head_b["part_of"] = "pending"
-        eid = add_edge(sem, a, b, directed=head_b is not None)
-        s["part_of"] = eid
-        if head_b is not None:
-            head_b["part_of"] = eid
 
 
 def install():

@@ -22,12 +22,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Optional, Protocol, Sequence, Union, runtime_checkable
 
+from ..models.interrupt import check_interrupt
+from ..models.llm.chat import IM_END, IM_START, strip_special_tokens
+
 Messages = list  # list[dict[str, str]]
 OnToken = Optional[Callable[[str], None]]
 ShouldStop = Optional[Callable[[], Optional[bool]]]
-
-IM_START = "<|im_start|>"
-IM_END = "<|im_end|>"
 
 
 class BackendError(RuntimeError):
@@ -196,15 +196,22 @@ def encode_prompt(model: LogitsModel, messages: Union[Messages, str], style: Opt
     ``gen_text`` feeds exactly that token first. Prefilling the segments one after the other with
     causal attention and consecutive positions equals one causal pass over the concatenation.
 
-    ``chat``: ChatML, ``<|im_start|>role\\ncontent<|im_end|>\\n`` per message, then
-    ``<|im_start|>assistant\\n``.
+    ``chat``: the model's own chat template where it has one (``model.template_ids(messages)``, a
+    transformers tokenizer's), else ChatML, ``<|im_start|>role\\ncontent<|im_end|>\\n`` per
+    message, then ``<|im_start|>assistant\\n``.
     """
     style = style or getattr(model, "prompt_style", "chat")
     tok = model.tokenizer
+    if style == "chat" and callable(getattr(model, "template_ids", None)):
+        ids = model.template_ids(as_messages(messages))
+        if ids is not None:
+            return ids
     try:
         start, end = model.special_ids[IM_START], model.special_ids[IM_END]
     except (KeyError, TypeError, AttributeError) as e:
-        raise BackendError(f"the local model does not expose the ids of {IM_START}/{IM_END} (special_ids)") from e
+        raise BackendError(f"this model has no chat template (tokenizer_config.json 'chat_template') and no "
+                           f"{IM_START}/{IM_END} tokens, so there is no way to prompt it as a chat model; use an "
+                           "instruct/chat model") from e
     ids: list[int] = []
     msgs = [{"role": m["role"], "content": strip_special_tokens(m["content"])} for m in as_messages(messages)]
     if style == "coco":
@@ -219,27 +226,6 @@ def encode_prompt(model: LogitsModel, messages: Union[Messages, str], style: Opt
     else:
         raise ValueError(f"unknown prompt style {style!r}")
     return ids
-
-
-SPECIAL_TOKEN_TEXTS = (IM_START, IM_END, "<|endoftext|>", "<|vision_start|>", "<|vision_end|>")
-
-
-def strip_special_tokens(text: str) -> str:
-    """Remove special-token strings from message text: a prompt must not be able to close its
-    segment and open a forged one (tokenizers turn these strings into the real special ids)."""
-    for t in SPECIAL_TOKEN_TEXTS:
-        text = text.replace(t, "")
-    return text
-
-
-def _comfy_interrupt_check() -> None:
-    """Raise ComfyUI's InterruptProcessingException when the user pressed Cancel (no-op outside
-    ComfyUI)."""
-    try:
-        import comfy.model_management as mm
-    except Exception:  # not inside ComfyUI
-        return
-    mm.throw_exception_if_processing_interrupted()
 
 
 def sample_next(logits, params: GenerationParams, generator) -> int:
@@ -297,23 +283,34 @@ class NativeBackend:
 
     Per token: interrupt check (ComfyUI's and ``should_stop``), one ``step``, sampling, detokenise,
     ``on_token``. Stops at an ``eos_ids`` token, a stop string, or ``max_new_tokens``.
+
+    ``owner``: the object the model came from (a loader's ``COCO_LLM``), when it has one: its
+    ``describe()`` names the backend, and when its ``keep_model_loaded`` is off its ``unload()``
+    runs after every generation.
     """
 
-    def __init__(self, model: LogitsModel, name: str = "local model", prompt_style: Optional[str] = None):
+    def __init__(self, model: LogitsModel, name: str = "local model", prompt_style: Optional[str] = None,
+                 owner=None):
         for attr in ("start", "step", "tokenizer", "eos_ids", "special_ids"):
             if not hasattr(model, attr):
                 raise BackendError(f"{name} cannot generate text: it has no '{attr}' (LogitsModel interface)")
         self.model = model
         self.name = name
         self.prompt_style = prompt_style or getattr(model, "prompt_style", "chat")
+        self.owner = owner
 
     def describe(self) -> str:
-        return f"{self.name} ({self.prompt_style} prompts)"
+        described = getattr(self.owner, "describe", None)
+        return described() if callable(described) else f"{self.name} ({self.prompt_style} prompts)"
 
     def generate(self, messages, params: GenerationParams, on_token: OnToken = None,
                  should_stop: ShouldStop = None) -> str:
-        ids = encode_prompt(self.model, messages, self.prompt_style)
-        return self.generate_ids(ids, params, on_token, should_stop)
+        try:
+            ids = encode_prompt(self.model, messages, self.prompt_style)
+            return self.generate_ids(ids, params, on_token, should_stop)
+        finally:
+            if self.owner is not None and not getattr(self.owner, "keep_model_loaded", True):
+                self.owner.unload()
 
     def generate_ids(self, prompt_ids: Sequence[int], params: GenerationParams, on_token: OnToken = None,
                      should_stop: ShouldStop = None, on_step: Optional[Callable[[int, int], None]] = None) -> str:
@@ -327,13 +324,13 @@ class NativeBackend:
         decoder = IncrementalDecoder(self.model.tokenizer)
         emitter = StreamEmitter(on_token, params.stop)
 
-        _comfy_interrupt_check()
+        check_interrupt()
         check_stop(should_stop)
         with torch.inference_mode():
             state = self.model.start(list(prompt_ids[:-1]))
             token = int(prompt_ids[-1])
             for i in range(params.max_new_tokens):
-                _comfy_interrupt_check()
+                check_interrupt()
                 check_stop(should_stop)
                 logits, state = self.model.step(state, token)
                 token = sample_next(logits, params, gen)

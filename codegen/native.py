@@ -1,4 +1,5 @@
-"""LogitsModel views of local models, for :class:`.backend.NativeBackend`.
+"""LogitsModel views of local models, and the :class:`.backend.NativeBackend` that drives them
+(:func:`local_backend`).
 
 :class:`CoCoTextModel` wraps the COCO_MODEL object (``models/bagel/pipeline.py: CoCoModel``) by
 duck typing; it needs only:
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .backend import IM_END, IM_START, BackendError
-
-ENDOFTEXT = "<|endoftext|>"
+from ..models.llm.chat import ENDOFTEXT, IM_END, IM_START
+from .backend import BackendError, NativeBackend
 
 
 class _SkipSpecials:
@@ -103,3 +103,13 @@ def as_logits_model(obj, prompt_style_hint: str = "chat"):
     if all(hasattr(obj, a) for a in ("new_context", "prefill_text", "next_token_logits")):
         return CoCoTextModel(obj)
     return None
+
+
+def local_backend(obj, name: str, prompt_style: str | None = None):
+    """A :class:`.backend.NativeBackend` decoding with ``obj``'s LogitsModel view (``obj`` is its
+    owner: its ``describe()`` and ``keep_model_loaded`` apply), or None when ``obj`` has none."""
+    target = as_logits_model(obj)
+    if target is None:
+        return None
+    return NativeBackend(target, name=name, prompt_style=prompt_style or getattr(target, "prompt_style", "chat"),
+                         owner=obj)

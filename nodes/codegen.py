@@ -36,8 +36,8 @@ _TEXT_TAIL = 6000  # characters of streamed text shown on the node
 
 def resolve_backend(llm, coco_model):
     """The backend object for the connected input (exactly one of them)."""
-    from ..codegen.backend import BackendError, NativeBackend
-    from ..codegen.native import as_logits_model
+    from ..codegen.backend import BackendError
+    from ..codegen.native import local_backend
 
     if llm is not None and coco_model is not None:
         raise CoCoError(NODE_ID, "both 'llm' and 'coco_model' are connected.",
@@ -50,17 +50,16 @@ def resolve_backend(llm, coco_model):
         if llm is not None:
             if callable(getattr(llm, "generate", None)) and hasattr(llm, "prompt_style"):
                 return llm  # a ready backend (CoCo_OpenAIBackend)
-            target = as_logits_model(llm)
-            if target is not None:
-                return NativeBackend(target, name=type(llm).__name__,
-                                     prompt_style=getattr(target, "prompt_style", "chat"))
+            backend = local_backend(llm, name=type(llm).__name__)
+            if backend is not None:
+                return backend  # a local model (CoCo_LLMLoader), decoded here
             raise CoCoError(NODE_ID, f"the 'llm' input ({type(llm).__name__}) cannot generate text.",
                             "connect CoCo_OpenAIBackend or a local LLM loader's output.")
-        target = as_logits_model(coco_model)
-        if target is None:
+        backend = local_backend(coco_model, name="CoCo model", prompt_style="coco")
+        if backend is None:
             raise CoCoError(NODE_ID, "this COCO_MODEL cannot write code (no text decoding interface).",
                             "update ComfyUI-CoCo, or use 'llm' with CoCo_OpenAIBackend meanwhile.")
-        return NativeBackend(target, name="CoCo model", prompt_style="coco")
+        return backend
     except BackendError as e:
         raise CoCoError(NODE_ID, str(e)) from None
 

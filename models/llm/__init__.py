@@ -7,7 +7,8 @@
 * Other architectures go through ``transformers.AutoModelForCausalLM`` (local files only, no remote
   code, safetensors only), wrapped in a ModelPatcher so ComfyUI's model manager loads and unloads it.
 
-Importing the submodules imports torch and ComfyUI; ``config`` imports only the standard library.
+Importing the submodules imports torch and ComfyUI; ``config`` and ``chat`` (the special-token strings)
+import only the standard library. The model does not decode by itself: ``codegen/`` drives it.
 """
 
 __all__ = ["load_llm", "LocalLLM", "LLMError"]

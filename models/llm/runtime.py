@@ -8,10 +8,14 @@
 * :class:`HFCausalLM`: a transformers ``*ForCausalLM`` in a ModelPatcher, fully loaded by
   ``load_models_gpu(force_full_load=True)`` (its ``nn.Linear`` layers cannot be cast per layer),
   decoding with its own ``past_key_values``.
-* :class:`LocalLLM`: what the loader node outputs. ``generate(messages, params, on_token,
-  should_stop)`` renders the chat prompt, decodes with :class:`..codegen.backend.NativeBackend`
-  (seeded sampling, per-token interrupt, streaming) and, when ``keep_model_loaded`` is off, asks
-  ComfyUI's manager to unload the model afterwards.
+* :class:`LocalLLM`: what the loader node outputs: the model (``as_logits_model()``), its name
+  and settings, ``unload()``. It does not decode: the codegen layer drives it
+  (``codegen/backend.NativeBackend``: prompt, seeded sampling, per-token interrupt, streaming, and
+  the unload afterwards when ``keep_model_loaded`` is off).
+
+Both LogitsModels implement ``start(ids) -> state`` and ``step(state, token) -> (logits, state)``;
+:class:`HFCausalLM` also renders prompts with the tokenizer's own chat template
+(``template_ids``).
 """
 
 from __future__ import annotations
@@ -25,12 +29,10 @@ import comfy.model_management as mm
 import comfy.model_patcher
 
 from ..bagel.pipeline import Context, pick_compute_dtype
-from ...codegen.backend import (IM_END, IM_START, SPECIAL_TOKEN_TEXTS, BackendError, NativeBackend, as_messages,
-                               encode_prompt)
+from ..interrupt import check_interrupt
+from .chat import ENDOFTEXT, IM_END, IM_START, strip_special_tokens
 
 log = logging.getLogger("ComfyUI-CoCo")
-
-ENDOFTEXT = "<|endoftext|>"
 PREFILL_CHUNK = 2048
 KV_BUCKET = 256
 
@@ -213,20 +215,20 @@ class HFCausalLM:
         total = -(-(past_len + n) // KV_BUCKET) * KV_BUCKET
         return int((total + KV_BUCKET) * self._kv_token_bytes + n * self.vocab_size * 4 + (256 << 20))
 
-    def prompt_ids(self, messages) -> list[int]:
-        msgs = [{"role": m["role"], "content": _strip_specials(m["content"], self.hf_tokenizer)}
-                for m in as_messages(messages)]
-        if self.has_template:
-            out = self.hf_tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True)
-            if hasattr(out, "keys") and "input_ids" in out:
-                out = out["input_ids"]
-            if out and isinstance(out[0], (list, tuple)):
-                out = out[0]
-            return [int(i) for i in out]
-        if IM_START in self.special_ids and IM_END in self.special_ids:
-            return encode_prompt(self, msgs, "chat")
-        raise BackendError("this model has no chat template (tokenizer_config.json 'chat_template') and no ChatML "
-                           "tokens, so there is no way to prompt it as a chat model; use an instruct/chat model")
+    def template_ids(self, messages: list[dict]) -> Optional[list[int]]:
+        """Prompt ids of ``messages`` (``[{"role", "content"}]``) through the tokenizer's chat template,
+        special-token strings (ChatML's and the model's own) removed from the text first; None
+        when the tokenizer has no template (the caller falls back to ChatML)."""
+        if not self.has_template:
+            return None
+        extra = getattr(self.hf_tokenizer, "all_special_tokens", None) or ()
+        msgs = [{"role": m["role"], "content": strip_special_tokens(m["content"], extra)} for m in messages]
+        out = self.hf_tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True)
+        if hasattr(out, "keys") and "input_ids" in out:
+            out = out["input_ids"]
+        if out and isinstance(out[0], (list, tuple)):
+            out = out[0]
+        return [int(i) for i in out]
 
     @torch.inference_mode()
     def _forward(self, ids: list[int], past):
@@ -245,7 +247,7 @@ class HFCausalLM:
         return past
 
     def step(self, past, token_id: int):
-        mm.throw_exception_if_processing_interrupted()
+        check_interrupt()
         logits, past = self._forward([int(token_id)], past)
         return logits.float(), past
 
@@ -306,17 +308,6 @@ def _chat_ids(tokenizer, eos_ids) -> tuple[dict, list[int]]:
     return special, sorted(eos)
 
 
-def _strip_specials(text: str, hf_tokenizer) -> str:
-    """Remove special-token strings (the model's own and ChatML's) from message text, so a prompt
-    cannot close its turn and forge another."""
-    specials = set(SPECIAL_TOKEN_TEXTS)
-    specials.update(getattr(hf_tokenizer, "all_special_tokens", None) or [])
-    for t in sorted(specials, key=len, reverse=True):
-        if t:
-            text = text.replace(t, "")
-    return text
-
-
 class LocalLLM:
     """The ``COCO_LLM`` of CoCo_LLMLoader: a local model that writes code for CoCo_CodeGen."""
 
@@ -349,20 +340,6 @@ class LocalLLM:
     def with_keep_loaded(self, keep: bool) -> "LocalLLM":
         """A view of the same loaded model with another ``keep_model_loaded`` (weights shared)."""
         return LocalLLM(self.lm, self.name, self.backend, self.weight_dtype, keep)
-
-    def prompt_ids(self, messages) -> list[int]:
-        if isinstance(self.lm, HFCausalLM):
-            return self.lm.prompt_ids(messages)
-        return encode_prompt(self.lm, messages, "chat")
-
-    def generate(self, messages, params, on_token=None, should_stop=None) -> str:
-        ids = self.prompt_ids(messages)
-        try:
-            return NativeBackend(self.lm, name=self.name, prompt_style="chat").generate_ids(
-                ids, params, on_token, should_stop)
-        finally:
-            if not self.keep_model_loaded:
-                self.unload()
 
     def unload(self) -> bool:
         return self.lm.unload()

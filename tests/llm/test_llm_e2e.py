@@ -81,12 +81,13 @@ def test_llm_loader_codegen_streams_and_caches(server):
 
     # what this process decodes with the same model, prompt and seed
     from comfyui_coco.codegen.backend import GenerationParams
+    from comfyui_coco.codegen.native import local_backend
     from comfyui_coco.codegen.prompts import build_messages
     from comfyui_coco.models.llm.loader import load_llm
 
     llm = load_llm(FIX / "qwen2_tiny", "bf16", "auto")
     msgs = build_messages(PROMPT, "python", SYSTEM, "chat", False)
-    expected = llm.generate(msgs, GenerationParams(seed=5, temperature=1.0, max_new_tokens=24))
+    expected = local_backend(llm, llm.name).generate(msgs, GenerationParams(seed=5, temperature=1.0, max_new_tokens=24))
     assert len(expected) > 0
 
     frames = progress_texts(events, "2")

@@ -20,7 +20,8 @@ import torch
 
 import comfy.model_management as mm
 
-from comfyui_coco.codegen.backend import GenerationParams, NativeBackend
+from comfyui_coco.codegen.backend import GenerationParams, NativeBackend, encode_prompt
+from comfyui_coco.codegen.native import local_backend
 from comfyui_coco.models.llm.loader import LLMError, load_llm
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "qwen2_tiny"
@@ -49,6 +50,11 @@ def bf16():
     return load_llm(FIX, "bf16", "native")
 
 
+def _gen(llm, *args, **kw):
+    """What CoCo_CodeGen does with a COCO_LLM: the codegen layer's decoding loop drives it."""
+    return local_backend(llm, llm.name).generate(*args, **kw)
+
+
 def _greedy(lm, ids, n=16):
     state = lm.start(ids[:-1])
     tok, out, first = ids[-1], [], None
@@ -66,7 +72,7 @@ def test_native_bf16_matches_transformers(bf16, ref):
     assert bf16.backend == "native" and type(lm).__name__ == "NativeQwen2"
     ids = meta["input_ids"]
     # the chat template (ChatML) gives exactly the fixture's prompt ids
-    assert bf16.prompt_ids(PROMPT_MSG) == ids
+    assert encode_prompt(bf16.lm, PROMPT_MSG, "chat") == ids
     prefill = lm.prefill_logits(ids)
     err = (prefill - t["bf16.prefill_logits"]).abs().max().item()
     assert err < BF16_TOL, err
@@ -96,20 +102,20 @@ def test_transformers_backend_matches_native(bf16, ref):
     hf = load_llm(FIX, "bf16", "transformers", keep_model_loaded=False)
     assert hf.backend == "transformers"
     ids = meta["input_ids"]
-    assert hf.prompt_ids(PROMPT_MSG) == ids
+    assert encode_prompt(hf.lm, PROMPT_MSG, "chat") == ids  # its chat template
     out, first = _greedy(hf.lm, ids)
     assert out == meta["bf16_greedy_new_ids"]
     assert (first - t["bf16.next_logits"]).abs().max().item() < BF16_TOL
     p = GenerationParams(seed=3, temperature=1.0, max_new_tokens=10)
-    assert hf.generate("A red cube", p) == bf16.generate("A red cube", p)
+    assert _gen(hf, "A red cube", p) == _gen(bf16, "A red cube", p)
     assert not any(m is hf.patcher for m in mm.loaded_models())  # keep_model_loaded off: unloaded
 
 
 def test_seeded_sampling_is_deterministic(bf16):
     p = GenerationParams(seed=11, temperature=1.0, top_k=50, top_p=0.9, max_new_tokens=12)
-    a = bf16.generate(PROMPT_MSG, p)
-    assert a and a == bf16.generate(PROMPT_MSG, p)
-    others = {bf16.generate(PROMPT_MSG, GenerationParams(seed=s, temperature=1.0, max_new_tokens=12))
+    a = _gen(bf16, PROMPT_MSG, p)
+    assert a and a == _gen(bf16, PROMPT_MSG, p)
+    others = {_gen(bf16, PROMPT_MSG, GenerationParams(seed=s, temperature=1.0, max_new_tokens=12))
               for s in (1, 2, 3)}
     assert len(others) > 1
 
@@ -117,7 +123,7 @@ def test_seeded_sampling_is_deterministic(bf16):
 def test_streaming_and_greedy_text(bf16, ref):
     _, meta = ref
     pieces = []
-    out = bf16.generate(PROMPT_MSG, GenerationParams(max_new_tokens=16), on_token=pieces.append)
+    out = _gen(bf16, PROMPT_MSG, GenerationParams(max_new_tokens=16), on_token=pieces.append)
     assert "".join(pieces) == out
     assert out == bf16.tokenizer.decode(meta["bf16_greedy_new_ids"])
 
@@ -155,28 +161,29 @@ def test_model_management_kv_budget_interrupt_and_unload(bf16, monkeypatch):
 
     try:
         with pytest.raises(mm.InterruptProcessingException):
-            bf16.generate("draw", GenerationParams(max_new_tokens=8), on_token=on_token)
+            _gen(bf16, "draw", GenerationParams(max_new_tokens=8), on_token=on_token)
     finally:
         mm.interrupt_current_processing(False)
     assert len(seen) == 1
 
     # keep_model_loaded off: the manager unloads it after generating
     off = bf16.with_keep_loaded(False)
-    off.generate("draw", GenerationParams(max_new_tokens=3))
+    _gen(off, "draw", GenerationParams(max_new_tokens=3))
     assert not any(m is bf16.patcher for m in mm.loaded_models())
-    bf16.generate("draw", GenerationParams(max_new_tokens=3))
+    _gen(bf16, "draw", GenerationParams(max_new_tokens=3))
     assert any(m is bf16.patcher for m in mm.loaded_models())
 
 
 def test_native_backend_view_for_codegen(bf16):
-    """CodeGen's resolve_backend takes the COCO_LLM as a ready backend (generate + prompt_style)."""
+    """CodeGen's resolve_backend drives the COCO_LLM with the codegen layer's decoding loop."""
     from comfyui_coco.nodes.codegen import resolve_backend
 
-    assert resolve_backend(bf16, None) is bf16
-    assert bf16.prompt_style == "chat" and "native" in bf16.describe()
+    b = resolve_backend(bf16, None)
+    assert isinstance(b, NativeBackend) and b.owner is bf16 and b.prompt_style == "chat"
+    assert "native" in b.describe() and b.describe() == bf16.describe()
     lm = bf16.as_logits_model()
     assert NativeBackend(lm).generate(PROMPT_MSG, GenerationParams(max_new_tokens=5)) == \
-        bf16.generate(PROMPT_MSG, GenerationParams(max_new_tokens=5))
+        _gen(bf16, PROMPT_MSG, GenerationParams(max_new_tokens=5))
 
 
 # ---- checkpoint layouts -----------------------------------------------------------------------------

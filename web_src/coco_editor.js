@@ -1,6 +1,7 @@
 // ComfyUI-CoCo browser extension: CoCo_CodeEditor's `code` widget becomes a CodeMirror 6 editor
 // with a live sandbox preview (POST /coco/preview), the log, error markers, a layout overlay and
-// the local approval of foreign code. Built into web/js/coco_editor.js (npm run build).
+// the local approval of foreign code (trust.js), and the trust panel of CoCo_CodeGen. Built into
+// web/js/coco_editor.js (npm run build).
 //
 // The code itself stays in the node's own `code` widget (the textarea ComfyUI made), so it
 // serialises into workflow and API JSON exactly as without this extension; the editor widget
@@ -8,6 +9,11 @@
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
 import { createEditor, detectLanguage } from "./cm.js";
+import { drawItems, elementItems, semanticItems } from "./overlay.js";
+import {
+  CODEGEN_NODE, TRUST_CSS, attachTrustPanel, flushTyped, getIsolation, isolationInfo, markTyped, onMarked,
+  postJson, refreshTrustPanels, watchTypedText,
+} from "./trust.js";
 
 const EXT = "CoCo.CodeEditor";
 const NODE = "CoCo_CodeEditor";
@@ -20,8 +26,10 @@ const CSS = `
   font: 11px/1.35 system-ui, sans-serif; color:#ccc; overflow:hidden; }
 .coco-ed-code { flex: 1 1 55%; min-height:120px; border:1px solid #333; border-radius:4px; overflow:hidden; }
 .coco-ed-code .cm-editor { height:100%; }
-.coco-ed-bar { display:flex; align-items:center; gap:6px; flex-wrap:wrap; min-height:20px; }
-.coco-ed-status { flex:1 1 auto; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+.coco-ed-bar { display:flex; align-items:center; gap:6px; flex-wrap:nowrap; min-height:20px; }
+.coco-ed-status { flex:0 1 auto; min-width:0; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+.coco-ed-trust { flex:1 1 0; min-width:0; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+.coco-ed-trust.ok { color:#7fd97f; } .coco-ed-trust.bad { color:#ff7070; } .coco-ed-trust.info { color:#999; }
 .coco-ed-status .ok { color:#7fd97f; } .coco-ed-status .warn { color:#ffb74d; } .coco-ed-status .bad { color:#ff7070; }
 .coco-ed button { font-size:11px; padding:1px 8px; border-radius:4px; border:1px solid #555; background:#2d2d2d; color:#ddd; cursor:pointer; }
 .coco-ed button.coco-approve { border-color:#b58900; background:#4a3b00; color:#ffe08a; }
@@ -38,6 +46,9 @@ const CSS = `
 .coco-ed-box.text { border-color:#ff4081; }
 .coco-ed-box span { position:absolute; left:-1px; top:-14px; font-size:9px; line-height:13px; padding:0 3px;
   background:#000c; color:#fff; white-space:nowrap; max-width:220px; overflow:hidden; text-overflow:ellipsis; }
+.coco-ed-box.kind-bar, .coco-ed-box.kind-wedge { border-color:#ffd54f; }
+.coco-ed-box.kind-axes { border-style:dashed; border-color:#00e5ff88; }
+.coco-ed-box span.coco-hidden-label { visibility:hidden; }
 .coco-ed-log { flex: 1 1 40%; margin:0; padding:4px; background:#151515; border-radius:4px; color:#aaa; overflow:auto;
   font: 10.5px/1.3 ui-monospace, monospace; white-space:pre-wrap; }
 `;
@@ -48,6 +59,7 @@ function injectCss() {
   s.id = "coco-editor-css";
   s.textContent = CSS;
   document.head.appendChild(s);
+  s.textContent += TRUST_CSS;
 }
 
 function el(tag, cls, text) {
@@ -58,27 +70,6 @@ function el(tag, cls, text) {
 }
 
 // ---- server calls ---------------------------------------------------------------------------
-
-let isolationInfo = null; // {tier, enforces_files_network, description}
-let isolationPromise = null;
-function getIsolation() {
-  if (!isolationPromise) {
-    isolationPromise = api.fetchApi("/coco/isolation")
-      .then((r) => (r.ok ? r.json() : null))
-      .then((j) => (isolationInfo = j))
-      .catch(() => null);
-  }
-  return isolationPromise;
-}
-
-async function postJson(path, body) {
-  const r = await api.fetchApi(path, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await r.json(); } catch { data = { error: "bad_response", message: `HTTP ${r.status}` }; }
-  return { status: r.status, data };
-}
 
 // Sequence numbers grow across page reloads (the server keeps the newest one per client).
 let lastSeq = 0;
@@ -115,6 +106,7 @@ class CocoEditor {
     const codeBox = (this.codeBox = el("div", "coco-ed-code"));
     const bar = el("div", "coco-ed-bar");
     this.statusEl = el("span", "coco-ed-status", "sandbox: …");
+    this.trustEl = el("span", "coco-ed-trust");
     this.approveBtn = el("button", "coco-approve", "Approve");
     this.approveBtn.title = "Allow this exact code to run on this machine (the approval stays on this machine).";
     this.approveBtn.style.display = "none";
@@ -136,7 +128,7 @@ class CocoEditor {
     const runBtn = el("button", "coco-run", "▶");
     runBtn.title = "Render the preview now";
     runBtn.addEventListener("click", () => this.schedule(0, true));
-    bar.append(this.statusEl, this.approveBtn, liveLbl, boxLbl, runBtn);
+    bar.append(this.statusEl, this.trustEl, this.approveBtn, liveLbl, boxLbl, runBtn);
     this.errorEl = el("div", "coco-ed-error");
     const preview = el("div", "coco-ed-preview");
     const imgBox = el("div", "coco-ed-imgbox");
@@ -169,6 +161,7 @@ class CocoEditor {
 
   /** Text typed by the user: store it in the real widget, then preview. */
   onUserEdit(text) {
+    markTyped(`editor${this.node.id}`, text); // typed here: local code (the server keeps its hash)
     this.fromEditor = true;
     try {
       this.codeWidget.value = text; // setter: textarea value + widget callback
@@ -212,6 +205,7 @@ class CocoEditor {
       return;
     }
     await getIsolation();
+    try { await flushTyped(); } catch { /* the status call says what is wrong */ }
     if (!this.codeStatus || this.codeStatus.code !== code) {
       try { await this.checkCodeStatus(code); } catch { /* the preview call says what is wrong */ }
     }
@@ -225,11 +219,13 @@ class CocoEditor {
     const seq = nextSeq();
     this.sentSeq = seq;
     this.frame.classList.add("stale");
+    this.showMessage("", ""); // the previous error does not stay up during a new render
     this.setStatusBusy(true);
     let resp;
     try {
       resp = await postJson("/coco/preview", {
         code, language: detectLanguage(code) === "svg" ? "svg" : "python", client_id: clientKey(this.node), seq,
+        ...renderLimits(this.node),
       });
     } catch (e) {
       if (seq === this.sentSeq) { this.setStatusBusy(false); this.showMessage(`preview request failed: ${e}`, "bad"); }
@@ -272,7 +268,7 @@ class CocoEditor {
       this.showMessage("", "");
     } else {
       const err = errorText(r);
-      this.showMessage(`${r.error_line ? `line ${r.error_line}: ` : ""}${err}`, "bad");
+      this.showMessage(`${r.error_line ? `line ${r.error_line}: ` : ""}${err}${r.fix ? `\nFix: ${r.fix}` : ""}`, "bad");
       if (r.error_line) this.editor.setError(r.error_line, err);
       else this.editor.setError(0);
     }
@@ -298,26 +294,34 @@ class CocoEditor {
   updateStatus() {
     const iso = isolationInfo;
     const code = this.editor.getText();
+    // The render state comes first, so a long trust label never pushes it off the line.
     const parts = [];
+    if (this.busy) parts.push("rendering…");
     if (iso) {
       const cls = iso.enforces_files_network ? "ok" : "warn";
-      const what = iso.enforces_files_network ? "files/network isolated" : "NOT isolated from files/network";
+      const what = iso.enforces_files_network ? "isolated" : "NOT isolated";
       parts.push(`<span class="${cls}" title="${escapeHtml(iso.description || "")}">sandbox: ${escapeHtml(iso.tier)} (${what})</span>`);
     } else {
       parts.push(`<span class="warn">sandbox: unknown</span>`);
     }
-    const st = this.codeStatus && this.codeStatus.code === code ? this.codeStatus : null;
-    let needsApproval = false;
-    if (code.trim() && st) {
-      if (st.generated_here) parts.push(`<span class="ok">generated here</span>`);
-      else if (st.approved) parts.push(`<span class="ok">approved here</span>`);
-      else if (st.needs_approval) { needsApproval = true; parts.push(`<span class="bad">not yet run on this machine — needs approval</span>`); }
-      else if (!this.ranHere.has(code)) parts.push(`<span class="warn">foreign code — not yet run on this machine (runs isolated)</span>`);
-    }
-    if (this.busy) parts.push("rendering…");
     this.statusEl.innerHTML = parts.join(" · ");
-    this.statusEl.title = this.statusEl.textContent;
-    this.approveBtn.style.display = needsApproval ? "" : "none";
+    this.statusEl.title = iso?.description || "";
+    const st = this.codeStatus && this.codeStatus.code === code ? this.codeStatus : null;
+    let trust = "", cls = "info", tip = "";
+    if (code.trim() && st) {
+      if (st.needs_approval) {
+        trust = "from a workflow — needs your approval to run here"; cls = "bad";
+        tip = "This code was not typed or generated on this machine, and the sandbox here does not keep it from "
+          + "your files and the network. Read it, then press Approve (kept on this machine only).";
+      } else if (st.trust === "typed") { trust = "typed here"; cls = "ok"; }
+      else if (st.trust === "generated") { trust = "generated here"; cls = "ok"; }
+      else if (st.trust === "approved") { trust = "approved here"; cls = "ok"; }
+      // Foreign code where the sandbox isolates files and network runs isolated: nothing to say.
+    }
+    this.trustEl.textContent = trust;
+    this.trustEl.className = `coco-ed-trust ${cls}`;
+    this.trustEl.title = tip || trust;
+    this.approveBtn.style.display = st?.needs_approval ? "" : "none";
   }
 
   async approve() {
@@ -336,23 +340,10 @@ class CocoEditor {
     this.overlay.replaceChildren();
     const r = this.result;
     if (!this.showBoxes || !r || !r.ok || !r.layout) return;
-    const canvas = r.layout.canvas || {};
+    const canvas = r.layout.semantic?.canvas || r.layout.canvas || {};
     const W = canvas.width || r.width, H = canvas.height || r.height;
     if (!W || !H) return;
-    for (const e of r.layout.elements || []) {
-      const b = e.bbox;
-      if (!Array.isArray(b) || b.length !== 4) continue;
-      const box = el("div", `coco-ed-box ${e.type === "text" ? "text" : ""}`);
-      box.style.left = `${(100 * b[0]) / W}%`;
-      box.style.top = `${(100 * b[1]) / H}%`;
-      box.style.width = `${(100 * (b[2] - b[0])) / W}%`;
-      box.style.height = `${(100 * (b[3] - b[1])) / H}%`;
-      // Text boxes carry their text as label; other elements (axes, patches...) only a tooltip.
-      if (e.text) box.append(el("span", null, e.text));
-      box.title = e.text ? `${e.type}: ${e.text}` : String(e.type || "");
-      box.dataset.type = String(e.type || "");
-      this.overlay.append(box);
-    }
+    drawItems(this.overlay, semanticItems(r.layout.semantic) || elementItems(r.layout), W, H);
   }
 
   /** A queued run of CoCo_SandboxRender failed on this editor's code: mark the line. */
@@ -360,6 +351,25 @@ class CocoEditor {
     if (line) this.editor.setError(line, message);
     this.showMessage(`queued run: ${line ? `line ${line}: ` : ""}${message}`, "bad");
   }
+}
+
+/** The limits of the CoCo_SandboxRender node this editor feeds (one set of limits: the preview
+ * follows the node); none when the editor feeds no render node (the server uses the node's defaults). */
+function renderLimits(node) {
+  const graph = node.graph;
+  for (const out of node.outputs || []) {
+    for (const id of out.links || []) {
+      const link = graph?.links?.get?.(id) ?? graph?.links?.[id];
+      const target = link && graph.getNodeById?.(link.target_id);
+      if (target?.type !== RENDER_NODE) continue;
+      const w = (name) => target.widgets?.find((x) => x.name === name)?.value;
+      const limits = {};
+      if (typeof w("max_megapixels") === "number") limits.max_megapixels = w("max_megapixels");
+      if (typeof w("timeout_s") === "number") limits.timeout_s = w("timeout_s");
+      return limits;
+    }
+  }
+  return {};
 }
 
 /** "Type: message" without repeating the type or the line the message already names. */
@@ -403,12 +413,13 @@ function attachEditor(node) {
     origSet?.call(this, v);
     ed.onExternalSet(v);
   };
-  codeWidget.inputEl?.addEventListener("input", () => ed.onExternalSet(codeWidget.value));
+  // Newer frontends name the textarea `element` (reading `inputEl` logs a deprecation warning).
+  const box = "element" in codeWidget ? codeWidget.element : codeWidget.inputEl;
+  box?.addEventListener?.("input", () => ed.onExternalSet(codeWidget.value));
   codeWidget.cocoOrigType = codeWidget.type;
   codeWidget.type = "hidden";
   codeWidget.computeSize = () => [0, -4];
-  if (codeWidget.element) codeWidget.element.style.display = "none";
-  if (codeWidget.inputEl) codeWidget.inputEl.style.display = "none";
+  if (box?.style) box.style.display = "none";
 
   node.cocoEditor = ed;
   const [w, h] = node.size;
@@ -434,8 +445,9 @@ function upstreamEditor(node, seen = new Set()) {
 
 function onExecutionError(ev) {
   const d = ev.detail || {};
-  if (d.node_type !== RENDER_NODE) return;
   const node = app.graph?.getNodeById?.(Number(d.node_id)) ?? app.graph?.getNodeById?.(d.node_id);
+  if (d.node_type === CODEGEN_NODE) { node?.cocoTrust?.loadPending(); return; }
+  if (d.node_type !== RENDER_NODE) return;
   const ed = upstreamEditor(node);
   if (!ed) return;
   const msg = String(d.exception_message || "");
@@ -447,8 +459,26 @@ app.registerExtension({
   name: EXT,
   async setup() {
     api.addEventListener("execution_error", onExecutionError);
+    watchTypedText();
+    onMarked(() => refreshTrustPanels(app));
   },
   async beforeRegisterNodeDef(nodeType, nodeData) {
+    if (nodeData?.name === CODEGEN_NODE) {
+      injectCss();
+      const created = nodeType.prototype.onNodeCreated;
+      nodeType.prototype.onNodeCreated = function () {
+        const r = created?.apply(this, arguments);
+        try { attachTrustPanel(this); } catch (e) { console.warn("[CoCo] trust panel unavailable:", e); }
+        return r;
+      };
+      const configure = nodeType.prototype.onConfigure;
+      nodeType.prototype.onConfigure = function () {
+        const r = configure?.apply(this, arguments);
+        this.cocoTrust?.schedule(0);
+        return r;
+      };
+      return;
+    }
     if (nodeData?.name !== NODE) return;
     const onNodeCreated = nodeType.prototype.onNodeCreated;
     nodeType.prototype.onNodeCreated = function () {

@@ -79,6 +79,18 @@ class _Reader:
             bb = bb.padded(pad)
         return self.box(bb, clip)
 
+    def text_box(self, t):
+        """The text's own box (an Annotation's window extent also covers its arrow)."""
+        from matplotlib.text import Text
+        try:
+            bb = Text.get_window_extent(t, self.r)
+        except Exception:
+            return None
+        clip = None
+        if t.get_clip_on() and t.get_clip_box() is not None:
+            clip = self.box(t.get_clip_box())
+        return self.box(bb, clip)
+
     def to_px(self, transform, x, y):
         px, py = transform.transform((x, y))
         return [float(px), self.H - float(py)]
@@ -122,7 +134,7 @@ class _Reader:
             s = t.get_text()
             if not s or not s.strip() or not t.get_visible():
                 continue
-            b = self.abox(t)
+            b = self.text_box(t)
             if b is None:
                 continue
             role, aid = self.roles.get(id(t), ("text", None))
@@ -440,10 +452,16 @@ class _Reader:
         return self.sem
 
 
-def capture(fig, renderer, drawn_texts):
-    """Semantic layout of ``fig`` as drawn by ``renderer`` (pixels of that canvas). ``drawn_texts``
-    are the Text artists this draw drew, in order (recorded by the runner's Text.draw wrapper)."""
-    return _Reader(fig, renderer, drawn_texts).read()
+def capture(fig, renderer, drawn_texts, log=None):
+    """Semantic layout of ``fig`` as drawn by ``renderer`` (pixels of that canvas), or None if it
+    cannot be read. ``drawn_texts`` are the Text artists this draw drew, in order (recorded by the
+    runner's Text.draw wrapper). Best-effort: never fails the render."""
+    try:
+        return _Reader(fig, renderer, drawn_texts).read()
+    except Exception as e:  # noqa: BLE001
+        if log is not None:
+            log.write(f"[sandbox] semantic layout capture failed: {type(e).__name__}: {e}\n")
+        return None
 
 
 def install():

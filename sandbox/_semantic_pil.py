@@ -1,7 +1,7 @@
 """Semantic layout of PIL drawings: the ImageDraw shape calls (rectangle, ellipse, line, polygon...)
 are recorded per image with their pixel boxes and colours; texts come from the runner's text
 capture (``ctx.pil``); resize/convert/copy/paste/alpha_composite carry the records over; each save
-attaches the semantic layout to the save record the runner made."""
+is read by ``build`` (the runner calls it where it records a PIL save)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,15 @@ def _carry(ctx, src, dst, fx=1.0, fy=1.0, dx=0.0, dy=0.0):
 
 
 def build(ctx, img):
-    """The semantic layout of ``img`` (pixels of ``img``) from everything drawn on it."""
+    """The semantic layout of ``img`` (pixels of ``img``) from everything drawn on it, or None."""
+    try:
+        return _build(ctx, img)
+    except Exception as e:  # noqa: BLE001 - best-effort, never fails the save
+        ctx.log.write(f"[sandbox] semantic capture of a PIL save failed: {type(e).__name__}: {e}\n")
+        return None
+
+
+def _build(ctx, img):
     W, H = img.size
     sem = new_semantic("pil", W, H)
     for t in _texts_of(ctx, img):
@@ -239,21 +247,4 @@ def install():
         return out
     Image.alpha_composite = alpha_composite
 
-    # each save: attach the semantic layout to the record the runner's save wrapper appended
-    orig_save = Image.Image.save
-
-    def save(self, fp, *args, **kwargs):
-        ctx = _context.CTX
-        n = len(ctx.saves) if ctx is not None else 0
-        result = orig_save(self, fp, *args, **kwargs)
-        if ctx is not None and len(ctx.saves) > n and ctx.saves[-1].source == "pil":
-            try:
-                rec = ctx.saves[-1]
-                if rec.layout is None:
-                    rec.layout = {"elements": []}
-                rec.layout["semantic"] = build(ctx, self)
-            except Exception as e:
-                ctx.log.write(f"[sandbox] semantic capture of a PIL save failed: {type(e).__name__}: {e}\n")
-        return result
-    Image.Image.save = save
     _PATCHED = True

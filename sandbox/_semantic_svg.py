@@ -198,6 +198,11 @@ class _Reader:
         return self.sem
 
 
-def capture(root, W, H):
-    """Semantic layout of the sanitised SVG tree ``root`` rendered at W x H pixels."""
-    return _Reader(root, W, H).read()
+def capture(root, W, H, log=None):
+    """Semantic layout of the sanitised SVG tree ``root`` rendered at W x H pixels, or None."""
+    try:
+        return _Reader(root, W, H).read()
+    except Exception as e:  # noqa: BLE001 - best-effort, never fails the render
+        if log is not None:
+            log.write(f"[sandbox] semantic layout capture failed: {type(e).__name__}: {e}\n")
+        return None

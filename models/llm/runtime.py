@@ -7,7 +7,8 @@
   are ``models/bagel/pipeline.Context`` (KV cache on the load device, compute dtype).
 * :class:`HFCausalLM`: a transformers ``*ForCausalLM`` in a ModelPatcher, fully loaded by
   ``load_models_gpu(force_full_load=True)`` (its ``nn.Linear`` layers cannot be cast per layer),
-  decoding with its own ``past_key_values``.
+  decoding with its own KV cache (the ``cache`` argument of transformers >= 5.2x; ``past_key_values``,
+  which transformers 5.40 removes, on older versions).
 * :class:`LocalLLM`: what the loader node outputs: the model (``as_logits_model()``), its name
   and settings, ``unload()``. It does not decode: the codegen layer drives it
   (``codegen/backend.NativeBackend``: prompt, seeded sampling, per-token interrupt, streaming, and
@@ -20,6 +21,7 @@ Both LogitsModels implement ``start(ids) -> state`` and ``step(state, token) -> 
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Optional, Sequence
 
@@ -205,6 +207,10 @@ class HFCausalLM:
             eos.append(int(hf_tokenizer.eos_token_id))
         self.special_ids, self.eos_ids = _chat_ids(self.tokenizer, eos)
         self.has_template = bool(getattr(hf_tokenizer, "chat_template", None))
+        # transformers renamed ``past_key_values`` to ``cache`` (input and output) and drops the old
+        # name in 5.40; older versions only know ``past_key_values``.
+        params = inspect.signature(self.module.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
         self.prompt_style = "chat"
 
     @property
@@ -236,8 +242,8 @@ class HFCausalLM:
                                               past[0][0].shape[-2])
         self._loader.ensure(self.memory_required(len(ids), past_len), force_full_load=True)
         x = torch.tensor([ids], dtype=torch.long, device=self.load_device)
-        out = self.module(input_ids=x, past_key_values=past, use_cache=True)
-        return out.logits[0, -1], out.past_key_values
+        out = self.module(input_ids=x, use_cache=True, **{self._cache_arg: past})
+        return out.logits[0, -1], getattr(out, self._cache_arg)
 
     def start(self, prompt_ids: Sequence[int]):
         ids = [int(i) for i in prompt_ids]

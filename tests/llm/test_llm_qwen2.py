@@ -96,6 +96,9 @@ def test_native_fp8_is_close(ref):
     assert out[:7] == meta["bf16_greedy_new_ids"][:7]
 
 
+# transformers 5.40 drops ``past_key_values`` (5.2x warns with this FutureWarning; seen failing here
+# before the runtime passed ``cache``)
+@pytest.mark.filterwarnings("error:.*past_key_values.*:FutureWarning")
 def test_transformers_backend_matches_native(bf16, ref):
     pytest.importorskip("transformers")
     t, meta = ref

@@ -1,7 +1,7 @@
 """CoCo_LLMLoader: a local coder LLM from ComfyUI/models/LLM/<name>/ as a COCO_LLM for CoCo_CodeGen.
 
 Plain Qwen2/Qwen2.5 folders (e.g. Qwen2.5-Coder-*-Instruct) run on the pack's native decoder (fp8 or
-bf16 weights, ComfyUI's model manager, KV cache); other architectures through Hugging Face
+bf16 weights, 'auto' picking per device, ComfyUI's model manager, KV cache); other architectures through Hugging Face
 transformers (local files only, no remote code, safetensors only), still managed by ComfyUI.
 """
 
@@ -12,11 +12,11 @@ import time
 
 from comfy_api.latest import io
 
+from ..models.weight_dtype import CHOICES as LOAD_DTYPES
 from .common import CoCoError, list_model_entries, resolve_model_entry
 
 NODE_ID = "CoCo_LLMLoader"
 FOLDER_KEY = "LLM"
-WEIGHT_DTYPES = ["bf16", "fp8_e4m3fn"]
 BACKENDS = ["auto", "native", "transformers"]
 EMPTY = "(no model folder in models/LLM)"
 COCO_LLM = io.Custom("COCO_LLM")
@@ -66,10 +66,12 @@ class LLMLoader(io.ComfyNode):
                             "(one file or shards + index) and tokenizer.json. Pickle .bin weights are refused.",
                 ),
                 io.Combo.Input(
-                    "weight_dtype", options=WEIGHT_DTYPES, default="bf16",
-                    tooltip="Storage dtype of the large Linear weights on the native decoder. bf16: original "
-                            "quality. fp8_e4m3fn: half the memory, small quality loss (compute stays bf16). The "
-                            "transformers backend always loads bf16.",
+                    "weight_dtype", options=list(LOAD_DTYPES), default="auto",
+                    tooltip="Storage dtype of the large Linear weights on the native decoder. auto: fp8_e4m3fn on "
+                            "NVIDIA GPUs with fp8 support (RTX 40xx, H100 and newer), bf16 elsewhere (CPU, Apple "
+                            "MPS, older GPUs: fp8 is slow or missing there). bf16: original quality. fp8_e4m3fn: "
+                            "half the memory, small quality loss (compute stays bf16). The transformers backend "
+                            "always loads bf16.",
                 ),
                 io.Combo.Input(
                     "backend", options=BACKENDS, default="auto",
@@ -102,8 +104,8 @@ class LLMLoader(io.ComfyNode):
 
         from ..models.llm.loader import LLMError, load_llm
 
-        if weight_dtype not in WEIGHT_DTYPES:
-            raise CoCoError(NODE_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {WEIGHT_DTYPES}.")
+        if weight_dtype not in LOAD_DTYPES:
+            raise CoCoError(NODE_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {list(LOAD_DTYPES)}.")
         if backend not in BACKENDS:
             raise CoCoError(NODE_ID, f"unknown backend '{backend}'.", f"choose one of {BACKENDS}.")
         path = resolve_model(model)
@@ -118,7 +120,8 @@ class LLMLoader(io.ComfyNode):
             llm = load_llm(path, weight_dtype, backend, keep_model_loaded, progress=progress)
         except LLMError as e:
             raise e.at(NODE_ID, CoCoError) from e
-        text = (f"{model}: {llm.backend} backend, {llm.weight_dtype} weights, loaded in "
+        used = llm.weight_dtype + (" (auto)" if weight_dtype == "auto" else "")
+        text = (f"{model}: {llm.backend} backend, {used} weights, loaded in "
                 f"{time.perf_counter() - t0:.1f} s")
         return io.NodeOutput(llm, ui={"text": [text]})
 

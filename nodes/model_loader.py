@@ -18,12 +18,13 @@ import time
 
 from comfy_api.latest import io
 
+from ..models.weight_dtype import CHOICES as LOAD_DTYPES
+from ..models.weight_dtype import WEIGHT_DTYPES
 from .common import CoCoError, list_model_entries, resolve_model_entry
 
 LOADER_ID = "CoCo_ModelLoader"
 CONVERT_ID = "CoCo_ConvertCheckpoint"
 FOLDER_KEY = "coco"
-WEIGHT_DTYPES = ["fp8_e4m3fn", "bf16"]
 EMPTY = "(no checkpoint in models/coco)"
 FOLDER_MARKERS = ("ema.safetensors", "llm_config.json")
 COCO_MODEL = io.Custom("COCO_MODEL")
@@ -69,7 +70,8 @@ class ModelLoader(io.ComfyNode):
             description=(
                 "Loads a CoCo / BAGEL-7B-MoT checkpoint from ComfyUI/models/coco/ into ComfyUI's model manager. "
                 "fp8 stores the large Linear weights in float8_e4m3fn (about 15 GB instead of 29 GB) and computes "
-                "in bf16; ComfyUI moves layers to the GPU as memory allows."
+                "in bf16; 'auto' uses fp8 on GPUs with fp8 support and bf16 elsewhere. ComfyUI moves layers to "
+                "the GPU as memory allows."
             ),
             inputs=[
                 io.Combo.Input(
@@ -80,10 +82,12 @@ class ModelLoader(io.ComfyNode):
                             ".safetensors made by CoCo_ConvertCheckpoint (loads faster, half the disk space).",
                 ),
                 io.Combo.Input(
-                    "weight_dtype", options=WEIGHT_DTYPES, default="fp8_e4m3fn",
-                    tooltip="Storage dtype of the large Linear weights. fp8_e4m3fn: half the memory of bf16, small "
-                            "quality loss. bf16: the original precision (about 29 GB). Norms, embeddings and "
-                            "position tables always stay bf16.",
+                    "weight_dtype", options=list(LOAD_DTYPES), default="auto",
+                    tooltip="Storage dtype of the large Linear weights. auto: fp8_e4m3fn on NVIDIA GPUs with fp8 "
+                            "support (RTX 40xx, H100 and newer), bf16 elsewhere (CPU, Apple MPS, older GPUs: fp8 is "
+                            "slow or missing there). fp8_e4m3fn: half the memory of bf16, small quality loss; pick "
+                            "it on an older GPU that is short of VRAM. bf16: the original precision (about 29 GB). "
+                            "Norms, embeddings and position tables always stay bf16.",
                 ),
             ],
             outputs=[COCO_MODEL.Output("model", display_name="model",
@@ -101,17 +105,20 @@ class ModelLoader(io.ComfyNode):
 
     @classmethod
     def execute(cls, checkpoint: str, weight_dtype: str) -> io.NodeOutput:
-        from ..models.bagel.loader import CheckpointError, load_coco
+        from ..models.bagel.loader import CheckpointError, load_coco, weight_dtype_name
 
-        if weight_dtype not in WEIGHT_DTYPES:
-            raise CoCoError(LOADER_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {WEIGHT_DTYPES}.")
+        if weight_dtype not in LOAD_DTYPES:
+            raise CoCoError(LOADER_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {list(LOAD_DTYPES)}.")
         path = resolve_checkpoint(checkpoint, LOADER_ID)
         t0 = time.perf_counter()
         try:
             model = load_coco(path, weight_dtype, progress=_progress(1))
         except CheckpointError as e:
             raise e.at(LOADER_ID, CoCoError) from e
-        text = f"{checkpoint}: loaded with {weight_dtype} weights in {time.perf_counter() - t0:.1f} s"
+        used = weight_dtype_name(model.weight_dtype)
+        if weight_dtype == "auto":
+            used += " (auto)"
+        text = f"{checkpoint}: loaded with {used} weights in {time.perf_counter() - t0:.1f} s"
         return io.NodeOutput(model, ui={"text": [text]})
 
 
@@ -134,7 +141,7 @@ class ConvertCheckpoint(io.ComfyNode):
                             "llm_config.json, vit_config.json, tokenizer files).",
                 ),
                 io.Combo.Input(
-                    "weight_dtype", options=WEIGHT_DTYPES, default="fp8_e4m3fn",
+                    "weight_dtype", options=list(WEIGHT_DTYPES), default="fp8_e4m3fn",
                     tooltip="Storage dtype of the large Linear weights in the new file. fp8_e4m3fn halves the size; "
                             "the rest stays bf16.",
                 ),
@@ -161,7 +168,7 @@ class ConvertCheckpoint(io.ComfyNode):
         from ..models.bagel.loader import CheckpointError
 
         if weight_dtype not in WEIGHT_DTYPES:
-            raise CoCoError(CONVERT_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {WEIGHT_DTYPES}.")
+            raise CoCoError(CONVERT_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {list(WEIGHT_DTYPES)}.")
         src = resolve_checkpoint(source, CONVERT_ID)
         name = (output_name or "").strip()
         if not name:

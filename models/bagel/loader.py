@@ -57,6 +57,7 @@ from typing import Callable
 
 import torch
 
+from .. import weight_dtype as weight_dtype_names
 from ..errors import FixableError
 from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, Header, TensorReader, read_header, read_json, refuse_pickle
 from .tokenizer import (
@@ -78,7 +79,8 @@ DOWNLOAD_HINT = (f"download the folder from {HF_REPO} (or the CoCo weights): ema
                  "vit_config.json, tokenizer.json, vocab.json, merges.txt, tokenizer_config.json, "
                  "into ComfyUI/models/coco/<name>/")
 
-WEIGHT_DTYPES = {"fp8_e4m3fn": torch.float8_e4m3fn, "bf16": torch.bfloat16}
+_TORCH = {"fp8_e4m3fn": torch.float8_e4m3fn, "bf16": torch.bfloat16}
+WEIGHT_DTYPES = {name: _TORCH[name] for name in weight_dtype_names.WEIGHT_DTYPES}
 
 
 
@@ -315,13 +317,16 @@ def _warn_if_ram_short(src: CheckpointSource, module: torch.nn.Module) -> None:
                     src.path, need / 1e9, avail / 1e9)
 
 
-def load_coco(path, weight_dtype="fp8_e4m3fn", *, progress: Callable[[int, int], None] | None = None):
+def load_coco(path, weight_dtype="auto", *, progress: Callable[[int, int], None] | None = None):
     """Load a CoCo/BAGEL checkpoint (official folder or converted single file) -> ``CoCoModel``.
 
-    ``weight_dtype`` ("fp8_e4m3fn" or "bf16") is the storage dtype of the big Linear weights; the
-    rest stays bf16 (the architecture decides, see ``modeling.build_bagel``). Everything is checked
-    before any weight memory is allocated.
+    ``weight_dtype`` ("fp8_e4m3fn", "bf16", or "auto": what ComfyUI's device runs well, see
+    ``models/weight_dtype.py``) is the storage dtype of the big Linear weights; the rest stays bf16
+    (the architecture decides, see ``modeling.build_bagel``). Everything is checked before any
+    weight memory is allocated.
     """
+    if isinstance(weight_dtype, str):
+        weight_dtype = weight_dtype_names.resolve_weight_dtype(weight_dtype)
     wdt = parse_weight_dtype(weight_dtype)
     src = open_checkpoint(path)
     cfg = make_config(src)

@@ -24,6 +24,8 @@ import time
 from typing import Callable, Optional
 
 from ..errors import FixableError
+from ..weight_dtype import CHOICES as WEIGHT_DTYPE_CHOICES
+from ..weight_dtype import resolve_weight_dtype
 from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, TensorReader, read_header, read_json, refuse_pickle
 
 log = logging.getLogger("ComfyUI-CoCo")
@@ -34,7 +36,6 @@ SINGLE = "model.safetensors"
 INDEX = "model.safetensors.index.json"
 TOKENIZER_JSON = "tokenizer.json"
 BACKENDS = ("auto", "native", "transformers")
-WEIGHT_DTYPES = ("bf16", "fp8_e4m3fn")
 # tensors in some exports that carry no weights
 _IGNORED_KEYS = (".rotary_emb.inv_freq",)
 
@@ -306,12 +307,14 @@ def load_transformers(folder: ModelFolder, weight_dtype: str = "bf16", keep_mode
                     keep_model_loaded=keep_model_loaded)
 
 
-def load_llm(path, weight_dtype: str = "bf16", backend: str = "auto", keep_model_loaded: bool = True,
+def load_llm(path, weight_dtype: str = "auto", backend: str = "auto", keep_model_loaded: bool = True,
              progress: Optional[Callable[[int, int], None]] = None, load_device=None, offload_device=None):
-    """``ComfyUI/models/LLM/<name>/`` -> ``LocalLLM`` (a ``COCO_LLM``)."""
-    if weight_dtype not in WEIGHT_DTYPES:
+    """``ComfyUI/models/LLM/<name>/`` -> ``LocalLLM`` (a ``COCO_LLM``). ``weight_dtype`` "auto": what
+    the load device runs well (``models/weight_dtype.py``)."""
+    if weight_dtype not in WEIGHT_DTYPE_CHOICES:
         raise LLMError(os.fspath(path), f"unknown weight_dtype {weight_dtype!r}.",
-                       f"choose one of {', '.join(WEIGHT_DTYPES)}.")
+                       f"choose one of {', '.join(WEIGHT_DTYPE_CHOICES)}.")
+    weight_dtype = resolve_weight_dtype(weight_dtype, load_device)
     p = os.fspath(path)
     if os.path.isfile(p) and p.lower().endswith(PICKLE_EXTS):
         _refuse_pickle(p)

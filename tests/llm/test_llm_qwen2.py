@@ -287,6 +287,7 @@ def test_auto_picks_transformers_for_other_architectures_and_explains_when_missi
 def test_loader_node_in_process(tmp_path, monkeypatch):
     import folder_paths
 
+    from comfyui_coco.models.weight_dtype import auto_weight_dtype
     from comfyui_coco.nodes import llm_loader
     from comfyui_coco.nodes.common import CoCoError
 
@@ -299,6 +300,11 @@ def test_loader_node_in_process(tmp_path, monkeypatch):
                                        keep_model_loaded=True)
     llm = out.args[0]
     assert llm.backend == "native" and llm.weight_dtype == "fp8_e4m3fn"
+    out = llm_loader.LLMLoader.execute(model="coders/qwen2_tiny/", weight_dtype="auto", backend="auto",
+                                       keep_model_loaded=True)
+    expect = auto_weight_dtype(mm.get_torch_device())  # bf16 on this CPU
+    assert out.args[0].weight_dtype == expect and f"{expect} (auto)" in out.ui["text"][0]
+    assert next(i for i in schema.inputs if i.id == "weight_dtype").default == "auto"
     with pytest.raises(CoCoError, match="not in ComfyUI/models/LLM"):
         llm_loader.LLMLoader.execute(model="../qwen2_tiny/", weight_dtype="bf16", backend="auto",
                                      keep_model_loaded=True)

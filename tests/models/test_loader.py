@@ -247,6 +247,29 @@ def test_loader_node_execute(coco_folder_paths, checkpoint, weight_dtype):
     assert "loaded with " + weight_dtype in out.ui["text"][0]
 
 
+def test_auto_weight_dtype_picks_what_the_device_runs_well(coco_folder_paths):
+    """The loader's default: bf16 where fp8 is slow or missing (CPU, MPS), fp8 on CUDA with fp8 compute."""
+    import comfy.model_management as mm
+
+    from comfyui_coco.models.weight_dtype import auto_weight_dtype, resolve_weight_dtype
+
+    schema = nodes_ml.ModelLoader.define_schema()
+    assert next(i for i in schema.inputs if i.id == "weight_dtype").default == "auto"
+    assert auto_weight_dtype("cpu") == auto_weight_dtype("mps") == "bf16"
+    assert resolve_weight_dtype("fp8_e4m3fn", "cpu") == "fp8_e4m3fn"
+    if torch.cuda.is_available():
+        fp8 = mm.supports_fp8_compute(torch.device("cuda"))
+        assert auto_weight_dtype("cuda") == ("fp8_e4m3fn" if fp8 else "bf16")
+    out = nodes_ml.ModelLoader.execute(checkpoint="tiny/", weight_dtype="auto")
+    expect = auto_weight_dtype(mm.get_torch_device())
+    assert out.result[0].weight_dtype == _torch_dtype(expect)
+    assert f"loaded with {expect} (auto)" in out.ui["text"][0]
+
+
+def _torch_dtype(name):
+    return {"bf16": torch.bfloat16, "fp8_e4m3fn": torch.float8_e4m3fn}[name]
+
+
 def test_convert_node_writes_a_loadable_file(coco_folder_paths):
     out = nodes_ml.ConvertCheckpoint.execute(source="tiny/", weight_dtype="fp8_e4m3fn", output_name="conv_node",
                                              overwrite=False)

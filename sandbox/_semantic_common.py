@@ -4,6 +4,8 @@ returned image, ``box_1000``, validation) called once per returned image by the 
 
 from __future__ import annotations
 
+import math
+
 from .semantic import SCHEMA_VERSION, SemanticError, validate_semantic
 
 EDGE_TOL = 4.0   # px: an arrow end this close to a box counts as touching it
@@ -43,22 +45,25 @@ def link_containment(sem):
             best["contains"].append(t["id"])
 
 
+def _dist(b, x, y):
+    return math.hypot(max(b[0] - x, 0.0, x - b[2]), max(b[1] - y, 0.0, y - b[3]))
+
+
 def node_at(sem, x, y, exclude=()):
-    """Id of the smallest shape (else text) whose box contains (x, y) within EDGE_TOL px."""
-    best, best_area = None, None
-    for s in sem["shapes"]:
-        if s["id"] in exclude or s.get("part_of") or s["kind"] == "line" or not s.get("bbox"):
-            continue
-        if _contains(s["bbox"], x, y, EDGE_TOL) and (best is None or _area(s["bbox"]) < best_area):
-            best, best_area = s["id"], _area(s["bbox"])
-    if best is not None:
-        return best
-    for t in sem["texts"]:
-        if t["id"] in exclude or not t.get("bbox"):
-            continue
-        if _contains(t["bbox"], x, y, EDGE_TOL) and (best is None or _area(t["bbox"]) < best_area):
-            best, best_area = t["id"], _area(t["bbox"])
-    return best
+    """Id of the smallest shape (else text) whose box contains (x, y) within EDGE_TOL px; failing
+    that, the nearest one within 2% of the canvas diagonal (arrows often stop short of a box)."""
+    cands = [s for s in sem["shapes"] if s["id"] not in exclude and not s.get("part_of") and s["kind"] != "line"
+             and s.get("bbox")]
+    texts = [t for t in sem["texts"] if t["id"] not in exclude and t.get("bbox")]
+    for group in (cands, texts):
+        hit = [n for n in group if _contains(n["bbox"], x, y, EDGE_TOL)]
+        if hit:
+            return min(hit, key=lambda n: _area(n["bbox"]))["id"]
+    c = sem.get("canvas") or {}
+    reach = max(EDGE_TOL, 0.02 * math.hypot(c.get("width") or 0, c.get("height") or 0))
+    near = [(_dist(n["bbox"], x, y), i, n) for i, n in enumerate(cands + texts)]
+    near = [t for t in near if t[0] <= reach]
+    return min(near, key=lambda t: (t[0], t[1]))[2]["id"] if near else None
 
 
 def add_edge(sem, start, end, text=None, directed=True, from_id=None):
@@ -109,9 +114,27 @@ def _scale_box(b, fx, fy):
     return [b[0] * fx, b[1] * fy, b[2] * fx, b[3] * fy] if b else b
 
 
-def finish(sem, w, h, log=None):
+def tighten_texts(sem, mask, w, h):
+    """Each text's box shrunk to its ink: the text-only pixels (the job's text mask) inside it."""
+    import numpy as np
+    m = np.frombuffer(mask, np.uint8).reshape(h, w)
+    for t in sem.get("texts", []):
+        b = t.get("bbox")
+        if not b:
+            continue
+        x0, y0 = max(0, int(np.floor(b[0]))), max(0, int(np.floor(b[1])))
+        x1, y1 = min(w, int(np.ceil(b[2]))), min(h, int(np.ceil(b[3])))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        ys, xs = np.nonzero(m[y0:y1, x0:x1])
+        if len(xs):
+            t["bbox"] = [float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1), float(y0 + ys.max() + 1)]
+
+
+def finish(sem, w, h, log=None, mask=None):
     """The semantic layout of a returned ``w`` x ``h`` image: boxes scaled from the capture canvas
-    (a resized or re-read output), then validated like the caller will (None if unusable)."""
+    (a resized or re-read output), text boxes shrunk to their ink when the text mask (``mask``,
+    w*h bytes) is given, then validated like the caller will (None if unusable)."""
     if not isinstance(sem, dict):
         return None
     cw, ch = (sem.get("canvas") or {}).get("width"), (sem.get("canvas") or {}).get("height")
@@ -132,6 +155,8 @@ def finish(sem, w, h, log=None):
                 e["start"] = [e["start"][0] * fx, e["start"][1] * fy]
                 e["end"] = [e["end"][0] * fx, e["end"][1] * fy]
         sem["canvas"] = {"width": w, "height": h}
+        if isinstance(mask, (bytes, bytearray)) and len(mask) == w * h:
+            tighten_texts(sem, mask, w, h)
         return validate_semantic(sem, w, h)
     except (SemanticError, KeyError, TypeError, ValueError, IndexError) as e:
         if log is not None:

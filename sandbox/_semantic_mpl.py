@@ -6,12 +6,14 @@ the renderer of that draw, so ``bbox_inches="tight"`` and ``dpi=`` are right."""
 from __future__ import annotations
 
 import math
+import re
 
 from ._semantic_common import add_edge, link_containment, new_semantic
 
 MAX_CELLS = 2000
 MAX_POINTS = 5000
 _PATCHED = False
+_MATHDEFAULT = re.compile(r"^\$\\mathdefault\{(.*)\}\$$")
 
 
 def _hex(c):
@@ -29,6 +31,12 @@ def _f(v):
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def _plain(s):
+    """A tick label's mathtext wrapper removed: '$\\mathdefault{10^{2}}$' -> '10^{2}'."""
+    m = _MATHDEFAULT.match(s) if isinstance(s, str) else None
+    return m.group(1).replace("\\times", "\u00d7").replace("\\minus", "\u2212") if m else s
 
 
 def _label(a):
@@ -131,7 +139,7 @@ class _Reader:
             for t in leg.get_texts():
                 self.roles[id(t)] = ("legend", None)
         for t in self.drawn:
-            s = t.get_text()
+            s = _plain(t.get_text())
             if not s or not s.strip() or not t.get_visible():
                 continue
             b = self.text_box(t)
@@ -176,7 +184,7 @@ class _Reader:
         out = []
         for tick in axis.majorTicks:
             if id(tick.label1) in self.drawn_ids and tick.label1.get_text().strip():
-                out.append((float(tick.get_loc()), tick.label1.get_text()))
+                out.append((float(tick.get_loc()), _plain(tick.label1.get_text())))
         return out
 
     @staticmethod

@@ -1,7 +1,7 @@
 """`make demo`: run the bundled example workflow through a real ComfyUI server.
 
 Starts the ComfyUI that dev/bootstrap.sh installed, with this pack mounted, on 127.0.0.1,
-converts workflows/chart_from_code.json (UI format) to an API prompt with the server's
+converts example_workflows/Chart from code.json (UI format) to an API prompt with the server's
 /object_info, queues it through /prompt, fetches the images through /view and writes them to
 demo-output/ (or the folder given as the first argument). Needs no model weights.
 """
@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from harness import ComfyServer, execution_error, images_of  # noqa: E402
 from workflow_convert import convert  # noqa: E402
 
-WORKFLOW = REPO / "workflows" / "chart_from_code.json"
+WORKFLOW = REPO / "example_workflows" / "Chart from code.json"
 
 
 def main() -> int:

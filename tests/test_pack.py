@@ -128,3 +128,37 @@ def test_no_exec_or_eval_outside_the_sandbox():
             for i, line in enumerate(path.read_text().splitlines(), 1):
                 if pat.search(line.split("#", 1)[0]):
                     pytest.fail(f"{path.relative_to(REPO)}:{i} calls exec/eval outside sandbox/")
+
+
+EXAMPLES = REPO / "example_workflows"
+
+
+def test_example_workflows_live_in_one_folder_that_both_cores_serve():
+    """ComfyUI serves a pack's templates from example_workflows/ (newer cores ask for that name;
+    0.3.x serves it too). A second folder (workflows/, examples/...) would list duplicates or be
+    shadowed at the same URL: one folder only."""
+    others = [d for d in ("workflows", "workflow", "examples", "example") if (REPO / d).is_dir()]
+    assert others == [], f"move these into example_workflows/: {others}"
+    assert sorted(EXAMPLES.glob("*.json"))
+
+
+@pytest.mark.parametrize("workflow", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_example_workflow_has_title_thumbnail_and_room_between_nodes(workflow):
+    """The template browser shows the file name as title and description, and <name>.jpg as the
+    thumbnail. Nodes (title bar included) must not overlap when the workflow opens."""
+    import json
+
+    from PIL import Image
+
+    title = workflow.stem
+    assert " " in title and "_" not in title and title[0].isupper(), f"'{title}' reads like a file name"
+    thumb = workflow.with_suffix(".jpg")
+    assert thumb.exists(), f"{workflow.name} has no thumbnail {thumb.name}"
+    with Image.open(thumb) as im:
+        assert im.format == "JPEG" and im.width >= 400 and im.height >= 200
+    wf = json.loads(workflow.read_text())
+    boxes = [(n["id"], n["type"], n["pos"][0], n["pos"][1] - 30, n["pos"][0] + n["size"][0], n["pos"][1] + n["size"][1])
+             for n in wf["nodes"]]
+    overlaps = [(a[1], b[1]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if a[2] < b[4] and b[2] < a[4] and a[3] < b[5] and b[3] < a[5]]
+    assert overlaps == [], f"{workflow.name}: nodes overlap: {overlaps}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,14 @@ def test_syntax_error_message_says_it_once(comfy_server):
     assert "(line 2)" in msg and 'ax.set_title("oops"' in msg, msg
 
 
-@pytest.mark.parametrize("workflow", sorted((REPO / "workflows").glob("*.json")), ids=lambda p: p.stem)
+def twin_slug(title: str) -> str:
+    """tests/workflows/<slug>.api.json of example_workflows/<title>.json."""
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+@pytest.mark.parametrize("workflow", sorted((REPO / "example_workflows").glob("*.json")), ids=lambda p: p.stem)
 def test_ui_workflow_matches_its_api_twin(workflow, object_info):
-    twin = REPO / "tests" / "workflows" / f"{workflow.stem}.api.json"
+    twin = REPO / "tests" / "workflows" / f"{twin_slug(workflow.stem)}.api.json"
     assert twin.exists(), f"{workflow.name} needs its API-format twin at {twin.relative_to(REPO)}"
     converted = convert(json.loads(workflow.read_text()), object_info)
     expected = json.loads(twin.read_text())

@@ -93,7 +93,7 @@ async function main() {
     const typeSet = new Set(nodeTypes);
 
     if (STEPS.includes("load")) {
-      const dir = path.join(REPO, "workflows");
+      const dir = path.join(REPO, "example_workflows");
       for (const f of readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) {
         const wf = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
         const info = await loadWorkflow(page, wf);
@@ -135,7 +135,7 @@ async function main() {
     }
 
     if (STEPS.includes("queue")) {
-      const wf = JSON.parse(readFileSync(path.join(REPO, "workflows", "edit_and_rerender.json"), "utf8"));
+      const wf = JSON.parse(readFileSync(path.join(REPO, "example_workflows", "Edit code with live preview.json"), "utf8"));
       await loadWorkflow(page, wf);
       await page.waitForTimeout(500);
       takeErrors();
@@ -319,7 +319,7 @@ async function fallbackTextarea(context) {
     await page.waitForFunction(() => window.comfyAPI?.app?.app?.graph && window.LiteGraph, null, { timeout: 60000 });
     await page.waitForTimeout(500);
     await closeDialogs(page);
-    const wf = JSON.parse(readFileSync(path.join(REPO, "workflows", "edit_and_rerender.json"), "utf8"));
+    const wf = JSON.parse(readFileSync(path.join(REPO, "example_workflows", "Edit code with live preview.json"), "utf8"));
     await loadWorkflow(page, wf);
     await page.waitForTimeout(500);
     const hasEditor = await page.$(".coco-ed");

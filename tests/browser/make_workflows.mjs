@@ -1,8 +1,10 @@
-// Regenerates the example workflows in workflows/ (except chart_from_code.json) with the real
-// frontend: nodes are created and linked through LiteGraph in a live ComfyUI, widget values set
-// by name, and the graph saved with app.graph.serialize() (UI format), plus a thumbnail .jpg of
-// the canvas next to each and the API-format twin (graphToPrompt) in tests/workflows/. Dev tool:
-//   node tests/browser/make_workflows.mjs --url http://127.0.0.1:PORT [--only name,name]
+// Regenerates the example workflows in example_workflows/ with the real frontend: nodes are
+// created and linked through LiteGraph in a live ComfyUI, widget values set by name, and the graph
+// saved with app.graph.serialize() (UI format) as "<title>.json" (ComfyUI's template browser shows
+// the file name as title and description), plus a thumbnail "<title>.jpg" of the canvas and the
+// API-format twin (graphToPrompt) in tests/workflows/<slug>.api.json. Positions leave room between
+// nodes in the classic canvas and in "Nodes 2.0" (tests/browser checks both). Dev tool:
+//   node tests/browser/make_workflows.mjs --url http://127.0.0.1:PORT [--only slug,slug]
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +30,8 @@ ax.set_xlim(0, 7.5)
 fig.tight_layout()
 `;
 
+const CHART_CODE = "# Quarterly revenue by region: a grouped bar chart with exact labels and values.\nfig, ax = plt.subplots(figsize=(8, 5), dpi=100)\nquarters = [\"Q1 2026\", \"Q2 2026\", \"Q3 2026\", \"Q4 2026\"]\nnorth = [12.4, 15.1, 17.8, 21.3]\nsouth = [9.7, 11.2, 10.4, 13.9]\nx = np.arange(len(quarters))\nw = 0.38\nb1 = ax.bar(x - w / 2, north, w, label=\"North\", color=\"#2f6db5\")\nb2 = ax.bar(x + w / 2, south, w, label=\"South\", color=\"#f28e2b\")\nax.bar_label(b1, fmt=\"%.1f\", padding=3)\nax.bar_label(b2, fmt=\"%.1f\", padding=3)\nax.set_xticks(x, quarters)\nax.set_ylabel(\"Revenue (million EUR)\")\nax.set_title(\"Revenue by region, 2026\", fontsize=16, fontweight=\"bold\")\nax.legend(loc=\"upper left\", frameon=False)\nax.spines[[\"top\", \"right\"]].set_visible(False)\nax.set_ylim(0, 25)\nfig.tight_layout()\nfig.savefig(os.path.join(output_dir, \"revenue.png\"))\n";
+
 const POSTER_CODE = `# A poster whose text must stay crisp: the diffusion model repaints the rest.
 fig = plt.figure(figsize=(7.68, 10.24), dpi=100)
 fig.patch.set_facecolor("#10233f")
@@ -41,36 +45,48 @@ fig.text(0.5, 0.17, "Saturday 12 July  -  20:00", ha="center", color="white", fo
 fig.text(0.5, 0.11, "Tickets 15 EUR  |  harbourstage.example", ha="center", color="#cfd8e3", fontsize=14)
 `;
 
-// Each spec: nodes {key: [type, [x, y], {widget: value}, [w, h]?]}, links [[src, out, dst, in]].
+// Each spec: title (the file name), nodes {key: [type, [x, y], {widget: value}, [w, h]?]},
+// links [[src, out, dst, in]]. Columns are >= 80 px apart, rows >= 80 px (title bars included).
 const SPECS = {
-  edit_and_rerender: {
+  chart_from_code: {
+    title: "Chart from code",
+    nodes: {
+      editor: ["CoCo_CodeEditor", [40, 80], { code: CHART_CODE }, [620, 720]],
+      render: ["CoCo_SandboxRender", [740, 80], { language: "auto", max_megapixels: 4.0, timeout_s: 20.0 }, [320, 200]],
+      save: ["SaveImage", [1140, 80], { filename_prefix: "CoCo_chart" }, [480, 460]],
+    },
+    links: [["editor", "code", "render", "code"], ["render", "image", "save", "images"]],
+  },
+  edit_code_with_live_preview: {
+    title: "Edit code with live preview",
     nodes: {
       editor: ["CoCo_CodeEditor", [40, 60], { code: EDIT_CODE }, [620, 720]],
-      render: ["CoCo_SandboxRender", [700, 60], { language: "auto", max_megapixels: 4.0, timeout_s: 20.0 }],
-      save: ["SaveImage", [1040, 60], { filename_prefix: "CoCo_edit" }, [460, 400]],
-      mask: ["MaskToImage", [700, 540], {}],
-      maskview: ["PreviewImage", [1040, 500], {}, [460, 360]],
+      render: ["CoCo_SandboxRender", [740, 60], { language: "auto", max_megapixels: 4.0, timeout_s: 20.0 }, [320, 200]],
+      save: ["SaveImage", [1140, 60], { filename_prefix: "CoCo_edit" }, [460, 400]],
+      mask: ["MaskToImage", [740, 400], {}, [220, 60]],
+      maskview: ["PreviewImage", [1140, 560], {}, [460, 360]],
     },
     links: [["editor", "code", "render", "code"], ["render", "image", "save", "images"],
       ["render", "text_mask", "mask", "mask"], ["mask", "IMAGE", "maskview", "images"]],
   },
-  codegen_render_draftrefine: {
+  prompt_to_code_to_refined_image: {
+    title: "Prompt to code to refined image",
     nodes: {
-      loader: ["CoCo_ModelLoader", [40, 60], { weight_dtype: "fp8_e4m3fn" }],
-      vae: ["VAELoader", [40, 260], { vae_name: "ae.safetensors" }],
-      codegen: ["CoCo_CodeGen", [40, 380], {
+      loader: ["CoCo_ModelLoader", [40, 60], { weight_dtype: "fp8_e4m3fn" }, [320, 100]],
+      vae: ["VAELoader", [40, 260], { vae_name: "ae.safetensors" }, [320, 80]],
+      codegen: ["CoCo_CodeGen", [40, 440], {
         prompt: "A clean bar chart of monthly rainfall in Lisbon (Jan-Jun: 99, 82, 63, 62, 44, 15 mm) "
           + "with the exact values on the bars and the title 'Rainfall in Lisbon'.",
         language: "python", control_after_generate: "fixed",
-      }, [420, 520]],
-      editor: ["CoCo_CodeEditor", [500, 60], {}, [560, 640]],
-      render: ["CoCo_SandboxRender", [1100, 60], { language: "auto" }],
-      refine: ["CoCo_DraftRefine", [1100, 520], {
+      }, [440, 620]],
+      editor: ["CoCo_CodeEditor", [580, 60], {}, [600, 700]],
+      render: ["CoCo_SandboxRender", [1280, 60], { language: "auto" }, [320, 200]],
+      refine: ["CoCo_DraftRefine", [1280, 400], {
         prompt: "A polished magazine infographic of monthly rainfall in Lisbon, soft paper texture, "
           + "keep every number and label exactly as in the draft.",
-      }],
-      draftview: ["PreviewImage", [1460, 60], {}, [360, 300]],
-      save: ["SaveImage", [1460, 400], { filename_prefix: "CoCo_refined" }, [420, 420]],
+      }, [420, 600]],
+      draftview: ["PreviewImage", [1800, 60], {}, [380, 320]],
+      save: ["SaveImage", [1800, 520], { filename_prefix: "CoCo_refined" }, [420, 420]],
     },
     links: [["loader", "model", "codegen", "coco_model"], ["loader", "model", "refine", "coco_model"],
       ["vae", "VAE", "refine", "vae"], ["codegen", "code", "editor", "upstream_code"],
@@ -78,23 +94,24 @@ const SPECS = {
       ["render", "text_mask", "refine", "protect"], ["render", "image", "draftview", "images"],
       ["refine", "image", "save", "images"]],
   },
-  refine_diffusion_text_protect: {
+  refine_with_any_diffusion_model_text_kept_sharp: {
+    title: "Refine with any diffusion model, text kept sharp",
     nodes: {
       editor: ["CoCo_CodeEditor", [40, 60], { code: POSTER_CODE }, [600, 680]],
-      render: ["CoCo_SandboxRender", [680, 60], { language: "auto" }],
-      ckpt: ["CheckpointLoaderSimple", [40, 780], { ckpt_name: "sd_xl_base_1.0.safetensors" }],
-      pos: ["CLIPTextEncode", [420, 780], { text: "a vibrant jazz concert poster, painterly texture, warm stage lights, "
-        + "high detail, print quality" }],
-      neg: ["CLIPTextEncode", [420, 1000], { text: "blurry, distorted text, watermark" }],
-      encode: ["VAEEncode", [1000, 40], {}],
-      invert: ["InvertMask", [1000, 180], {}],
-      noisemask: ["SetLatentNoiseMask", [1000, 280], {}],
-      sampler: ["KSampler", [1300, 60], { seed: 42, control_after_generate: "fixed", steps: 25, cfg: 6.0, sampler_name: "dpmpp_2m",
-        scheduler: "karras", denoise: 0.55 }],
-      decode: ["VAEDecode", [1650, 60], {}],
-      grow: ["GrowMask", [1000, 420], { expand: 3, tapered_corners: true }],
-      composite: ["ImageCompositeMasked", [1650, 180], { x: 0, y: 0, resize_source: false }],
-      save: ["SaveImage", [1950, 60], { filename_prefix: "CoCo_text_protected" }, [420, 520]],
+      render: ["CoCo_SandboxRender", [720, 60], { language: "auto" }, [320, 200]],
+      ckpt: ["CheckpointLoaderSimple", [40, 860], { ckpt_name: "sd_xl_base_1.0.safetensors" }, [320, 110]],
+      pos: ["CLIPTextEncode", [440, 860], { text: "a vibrant jazz concert poster, painterly texture, warm stage lights, "
+        + "high detail, print quality" }, [400, 200]],
+      neg: ["CLIPTextEncode", [440, 1160], { text: "blurry, distorted text, watermark" }, [400, 200]],
+      grow: ["GrowMask", [720, 360], { expand: 3, tapered_corners: true }, [320, 100]],
+      invert: ["InvertMask", [720, 560], {}, [220, 60]],
+      encode: ["VAEEncode", [1120, 60], {}, [220, 80]],
+      noisemask: ["SetLatentNoiseMask", [1120, 240], {}, [240, 80]],
+      sampler: ["KSampler", [1440, 60], { seed: 42, control_after_generate: "fixed", steps: 25, cfg: 6.0, sampler_name: "dpmpp_2m",
+        scheduler: "karras", denoise: 0.55 }, [320, 300]],
+      decode: ["VAEDecode", [1840, 60], {}, [220, 80]],
+      composite: ["ImageCompositeMasked", [1840, 240], { x: 0, y: 0, resize_source: false }, [320, 180]],
+      save: ["SaveImage", [2240, 60], { filename_prefix: "CoCo_text_protected" }, [420, 520]],
     },
     links: [["editor", "code", "render", "code"], ["render", "image", "encode", "pixels"],
       ["ckpt", "VAE", "encode", "vae"], ["render", "text_mask", "invert", "mask"],
@@ -152,7 +169,8 @@ async function fitAndSave(page, wf) {
     const x0 = Math.min(...nodes.map((n) => n.pos[0])), y0 = Math.min(...nodes.map((n) => n.pos[1] - 30));
     const x1 = Math.max(...nodes.map((n) => n.pos[0] + n.size[0])), y1 = Math.max(...nodes.map((n) => n.pos[1] + n.size[1]));
     const el = app.canvas.canvas;
-    const [left, top] = [70, 90];
+    // Clear of the side bar, the workflow menu and the "Nodes 2.0" banner.
+    const [left, top] = [100, 150];
     const vw = el.clientWidth - left - 20, vh = el.clientHeight - top - 20;
     const scale = Math.min(vw / (x1 - x0), vh / (y1 - y0), 1);
     app.canvas.ds.scale = scale;
@@ -177,22 +195,27 @@ await page.waitForFunction(() => window.comfyAPI?.app?.app?.graph && window.Lite
 await page.evaluate(async () => {
   const s = window.comfyAPI.app.app.extensionManager?.setting;
   try { await s?.set("Comfy.Minimap.Visible", false); } catch { /* older frontends have no minimap */ }
+  try { await s?.set("Comfy.VueNodes.Enabled", false); } catch { /* older frontends: classic only */ }
 });
 await page.waitForTimeout(1000);
+for (const sel of ["button[aria-label='Close']", ".p-message-close-button", ".p-dialog-close-button"]) {
+  const b = await page.$(sel);
+  if (b && await b.isVisible().catch(() => false)) await b.click().catch(() => {});
+}
 let failed = 0;
 for (const [name, spec] of Object.entries(SPECS)) {
   if (ONLY && !ONLY.includes(name)) continue;
   const { wf, problems } = await build(page, name, spec);
   if (problems.length) { failed++; console.log(`SKIP ${name}: ${problems.join("; ")}`); continue; }
   const fitted = await fitAndSave(page, wf);
-  writeFileSync(path.join(REPO, "workflows", `${name}.json`), JSON.stringify(fitted, null, 1) + "\n");
+  writeFileSync(path.join(REPO, "example_workflows", `${spec.title}.json`), JSON.stringify(fitted, null, 1) + "\n");
   // Its API-format twin, as the frontend itself converts it (tests/test_server_e2e.py compares).
   const apiPrompt = await page.evaluate(async () => (await window.comfyAPI.app.app.graphToPrompt()).output);
   writeFileSync(path.join(REPO, "tests", "workflows", `${name}.api.json`), JSON.stringify(apiPrompt, null, 1) + "\n");
   await page.waitForTimeout(2500); // previews of the editors render
-  await page.screenshot({ path: path.join(REPO, "workflows", `${name}.jpg`), type: "jpeg", quality: 80,
-    clip: { x: 50, y: 40, width: 1550, height: 900 } });
-  console.log(`wrote workflows/${name}.json (+ .jpg): ${wf.nodes.length} nodes, ${wf.links.length} links`);
+  await page.screenshot({ path: path.join(REPO, "example_workflows", `${spec.title}.jpg`), type: "jpeg", quality: 80,
+    clip: { x: 60, y: 100, width: 1520, height: 880 } });
+  console.log(`wrote example_workflows/${spec.title}.json (+ .jpg): ${wf.nodes.length} nodes, ${wf.links.length} links`);
 }
 await ctx.close();
 rmSync(userDir, { recursive: true, force: true });

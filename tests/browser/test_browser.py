@@ -22,7 +22,7 @@ from harness import REPO
 DRIVER = Path(__file__).with_name("driver.mjs")
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("COCO_CHROMIUM", "/usr/bin/chromium")
-WORKFLOWS = sorted(p.name for p in (REPO / "workflows").glob("*.json"))
+WORKFLOWS = sorted(p.name for p in (REPO / "example_workflows").glob("*.json"))
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

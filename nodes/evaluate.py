@@ -29,6 +29,7 @@ class Evaluate(io.ComfyNode):
             node_id=NODE_ID,
             display_name="CoCo Evaluate",
             category="CoCo/eval",
+            is_output_node=True,
             description=(
                 "Scores one picture like the benchmarks do: OCR reads the image (Tesseract for English, RapidOCR "
                 "for Chinese) and the text is scored with LongText-Bench's word/character recall or OneIG-Bench's "

@@ -131,3 +131,69 @@ def correction_messages(base: list[dict], code: str, critique: str, language: st
     return [*base,
             {"role": "assistant", "content": fence(code, language)},
             {"role": "user", "content": correction_request(critique, language, score=score)}]
+
+
+FILES_HEAD_LINES = 6
+FILES_HEAD_CHARS = 600
+
+
+def describe_files(files) -> str:
+    """What the model must know about the user's input files (``[(name, bytes)]``): each file's name
+    and size, the head of every table/text, the shape of JSON, an image's size, a module's names.
+    The program finds them in its working directory under these names."""
+    if not files:
+        return ""
+    parts = ["These files are in the program's working directory (open them by these exact names; they are "
+             "read-only):"]
+    for name, data in files:
+        parts.append(f"- {name} ({len(data)} bytes){_file_summary(name, bytes(data))}")
+    return "\n".join(parts)
+
+
+def _text_head(data: bytes) -> str:
+    text = data[:FILES_HEAD_CHARS * 2].decode("utf-8", "replace")
+    lines = text.splitlines()[:FILES_HEAD_LINES]
+    return "\n".join("    " + ln[:200] for ln in lines)
+
+
+def _file_summary(name: str, data: bytes) -> str:
+    low = name.lower()
+    try:
+        if low.endswith((".csv", ".tsv", ".txt", ".dat", ".mplstyle")):
+            n = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+            kind = {".csv": "table", ".tsv": "table (tab-separated)", ".mplstyle": "matplotlib style file, use "
+                    "plt.style.use(\"" + name + "\")"}.get(low[low.rfind("."):], "text")
+            return f", {kind}, {n} lines; first lines:\n{_text_head(data)}"
+        if low.endswith(".json"):
+            import json
+
+            obj = json.loads(data.decode("utf-8"))
+            if isinstance(obj, dict):
+                shape = "object with keys " + ", ".join(repr(k) for k in list(obj)[:20])
+            elif isinstance(obj, list):
+                shape = f"list of {len(obj)} items" + (
+                    ", the first: " + json.dumps(obj[0], ensure_ascii=False)[:300] if obj else "")
+            else:
+                shape = type(obj).__name__
+            return f", JSON {shape}"
+        if low.endswith(".py"):
+            import ast
+
+            tree = ast.parse(data.decode("utf-8", "replace"))
+            names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+            names += [t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                      if isinstance(t, ast.Name)]
+            mod = name[:-3]
+            return f", helper module: `import {mod}`" + (f"; defines {', '.join(names[:20])}" if names else "")
+        if low.endswith((".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")):
+            import io as _io
+
+            from PIL import Image
+
+            with Image.open(_io.BytesIO(data)) as im:
+                return f", image {im.size[0]}x{im.size[1]} px ({im.mode})"
+        if low.endswith(".svg"):
+            return ", SVG image"
+    except Exception as e:  # a summary is a courtesy: never fail the generation for it
+        return f" (could not be read: {type(e).__name__})"
+    return ""

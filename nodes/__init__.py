@@ -18,6 +18,7 @@ log = logging.getLogger("ComfyUI-CoCo")
 
 # Modules that define nodes; each exposes NODES: list[type[io.ComfyNode]].
 NODE_MODULES = (
+    "input_files",
     "code_editor",
     "sandbox_render",
     "model_loader",
@@ -25,6 +26,7 @@ NODE_MODULES = (
     "draft_refine",
     "llm_loader",
     "evaluate",
+    "dataset",
 )
 # Modules that register HTTP routes on the running server.
 ROUTE_MODULES = ("routes",)

@@ -3,12 +3,15 @@
 The node outputs the code to run: the editor's text when the user has written or edited it,
 otherwise the code arriving on the optional ``upstream_code`` input (from CoCo_CodeGen). Clearing
 the editor returns to following the upstream code. The upstream code is echoed to the UI so the
-editor can show it.
+editor can show it. The optional ``files`` input (COCO_FILES) is not used by the run itself: it tells
+the editor's live preview which CoCo_InputFiles node's files to send with the preview request.
 """
 
 from __future__ import annotations
 
 from comfy_api.latest import io
+
+from .input_files import CocoFiles
 
 NODE_ID = "CoCo_CodeEditor"
 
@@ -41,12 +44,17 @@ class CodeEditor(io.ComfyNode):
                     "upstream_code", optional=True, force_input=True,
                     tooltip="Code from CoCo_CodeGen (or any STRING). Used when the editor is empty.",
                 ),
+                CocoFiles.Input(
+                    "files", optional=True,
+                    tooltip="Optional: the CoCo Input Files node whose files the code reads, so that the live "
+                            "preview sees them too (connect the same node to CoCo Sandbox Render for the run).",
+                ),
             ],
             outputs=[io.String.Output("code_out", display_name="code", tooltip="The code to render.")],
         )
 
     @classmethod
-    def execute(cls, code: str, upstream_code: str | None = None) -> io.NodeOutput:
+    def execute(cls, code: str, upstream_code: str | None = None, files=None) -> io.NodeOutput:
         out = choose_code(code, upstream_code)
         used = "editor" if code and code.strip() else "upstream"
         ui = {"upstream_code": [upstream_code or ""], "used": [used]}

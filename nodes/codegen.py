@@ -15,6 +15,7 @@ from comfy_api.latest import io
 
 from ..codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
 from .common import CoCoError
+from .input_files import CocoFiles
 
 log = logging.getLogger("ComfyUI-CoCo")
 
@@ -144,8 +145,9 @@ def generated_locally(backend) -> bool:
     return is_loopback(base_url)
 
 
-def _sandbox_render(local_source: bool):
-    """``(render(code, language), "")`` through the sandbox pool, or ``(None, reason)``."""
+def _sandbox_render(local_source: bool, files=None):
+    """``(render(code, language), "")`` through the sandbox pool, or ``(None, reason)``. ``files``:
+    the user's input files (COCO_FILES), given to every render."""
     try:
         from ..sandbox import get_pool
         from .approval import isolation
@@ -165,7 +167,8 @@ def _sandbox_render(local_source: bool):
             from . import approval
 
             approval.mark_generated(code)  # generated here: the sandbox may run it without an approval
-        result = get_pool().render(code, language=language, should_cancel=mm.processing_interrupted)
+        result = get_pool().render(code, language=language, should_cancel=mm.processing_interrupted,
+                                   **({"files": files.pairs()} if files is not None and files.files else {}))
         if result.error_type == "Cancelled":
             mm.throw_exception_if_processing_interrupted()
         return result
@@ -232,6 +235,9 @@ class CodeGen(io.ComfyNode):
                 io.Int.Input("max_repairs", default=2, min=0, max=10,
                              tooltip="Render the code in the sandbox and, if it fails, ask the model to fix it, up "
                                      "to this many times. 0 = no rendering here, return the first code."),
+                CocoFiles.Input("files", optional=True,
+                                tooltip="Optional data/style/helper files (CoCo Input Files): the prompt tells the "
+                                        "model their names, sizes and first lines, and the repair renders see them."),
             ],
             outputs=[
                 io.String.Output("code", display_name="code", tooltip="The drawing program (last version)."),
@@ -247,9 +253,9 @@ class CodeGen(io.ComfyNode):
     @classmethod
     def execute(cls, prompt: str, language: str, system_prompt: str, seed: int, temperature: float,
                 top_p: float, top_k: int, max_new_tokens: int, think: bool, max_repairs: int,
-                coco_model=None, llm=None) -> io.NodeOutput:
+                coco_model=None, llm=None, files=None) -> io.NodeOutput:
         from ..codegen.backend import BackendError, GenerationParams, GenerationStopped
-        from ..codegen.prompts import build_messages
+        from ..codegen.prompts import build_messages, describe_files
         from ..codegen.repair import generate_code
 
         if not prompt or not prompt.strip():
@@ -261,13 +267,15 @@ class CodeGen(io.ComfyNode):
         # Texts from a loaded workflow or another node, on a sandbox without file/network isolation:
         # no code is written from them until the user approved them (issue 17; approval.py).
         approval.require_inputs(NODE_ID, node_id, {"prompt": prompt, "system_prompt": system_prompt})
+        if files is not None and files.files:
+            prompt = prompt.rstrip() + "\n\n" + describe_files(files.pairs())
         messages = build_messages(prompt, language, system_prompt, backend.prompt_style, think)
         params = GenerationParams(seed=seed, temperature=temperature, top_p=top_p, top_k=top_k,
                                   max_new_tokens=max_new_tokens)
         local_source = generated_locally(backend)
         render, why_not = (None, "")
         if max_repairs > 0:
-            render, why_not = _sandbox_render(local_source)
+            render, why_not = _sandbox_render(local_source, files)
             if render is None:
                 log.warning("ComfyUI-CoCo: %s: %s", NODE_ID, why_not)
         streamer = _Streamer(node_id, max_new_tokens)

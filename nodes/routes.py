@@ -1,9 +1,11 @@
 """HTTP routes of the pack: live preview of drawing code, isolation info, local approval.
 
-* ``POST /coco/preview`` ``{code, language?, client_id?, seq, max_megapixels?, timeout_s?}`` renders the code
+* ``POST /coco/preview`` ``{code, language?, client_id?, seq, max_megapixels?, timeout_s?, files?}`` renders the code
   through the same sandbox as CoCo_SandboxRender (``sandbox.get_pool().render``) in a worker
   thread, so the server's event loop never waits on it, with the limits of CoCo_SandboxRender (the
-  editor sends the widget values of the render node it feeds; same defaults and ranges). Answer (200):
+  editor sends the widget values of the render node it feeds; same defaults and ranges). ``files``: the
+  ``names`` text of the CoCo_InputFiles node linked to the editor (files of ComfyUI's input folder, read
+  and checked as that node does), so the preview sees the same input files. Answer (200):
   ``{ok, seq, image: "data:image/png;base64,..." | null, width, height, n_images, log, error, fix,
   error_type, error_line, traceback, layout, tier, duration_s}``.
   Refusals are JSON too: 400 bad request, 403 ``approval_required`` (foreign code where the
@@ -174,7 +176,8 @@ def _render_sync(job: dict) -> dict:
 
     pool = get_pool()
     limits = Limits(timeout_s=job["timeout_s"], max_megapixels=job["max_megapixels"])
-    res = pool.render(job["code"], language=job["language"], limits=limits)
+    res = pool.render(job["code"], language=job["language"], limits=limits,
+                      **({"files": job["files"]} if job.get("files") else {}))
     out = {
         "ok": bool(res.ok),
         "image": None, "width": None, "height": None,
@@ -281,7 +284,20 @@ async def preview(request):
     refusal = await asyncio.to_thread(approval.code_refusal, code)
     if refusal is not None:
         return _json(403, {**refusal, "seq": seq})
-    job = {"code": code, "language": language, "max_megapixels": float(mp), "timeout_s": float(timeout_s)}
+    files = body.get("files")
+    if files is not None and not isinstance(files, str):
+        return _json(400, {"error": "bad_request", "message": "'files' must be the file names text of CoCo Input Files."})
+    pairs = None
+    if files and files.strip():
+        from .common import CoCoError
+        from .input_files import input_dir, read_files
+
+        try:
+            pairs = (await asyncio.to_thread(read_files, files, input_dir())).pairs()
+        except (CoCoError, OSError) as e:
+            return _json(400, {"error": "bad_files", "seq": seq, "message": str(e)})
+    job = {"code": code, "language": language, "max_megapixels": float(mp), "timeout_s": float(timeout_s),
+           "files": pairs}
     status, out = await _service.submit(c, seq, job)
     return _json(status, out)
 

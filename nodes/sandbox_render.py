@@ -13,6 +13,7 @@ from comfy_api.latest import io, ui
 
 from . import approval
 from .common import CoCoError, require
+from .input_files import CocoFiles
 
 NODE_ID = "CoCo_SandboxRender"
 LANGUAGES = ["auto", "python", "svg"]
@@ -29,31 +30,67 @@ EMPTY_CODE = CoCoError(NODE_ID, "the code is empty.",
                        "type drawing code into CoCo_CodeEditor (or connect CoCo_CodeGen) and link its 'code' output here.")
 
 
-def result_to_tensors(result):
-    """RenderResult -> (IMAGE [B,H,W,3] float 0..1, MASK [B,H,W], note). RGBA is composited on white."""
+def _rgb(im, size=None):
+    """RenderedImage -> float RGB [H,W,3] composited on white; ``size`` (w, h): fitted inside it
+    (aspect kept, centred on white) so that images of other sizes can share a batch."""
+    import numpy as np
+
+    pil = im.to_pil()
+    if size is not None and pil.size != tuple(size):
+        from PIL import Image
+
+        w, h = size
+        s = min(w / pil.width, h / pil.height)
+        fitted = pil.resize((max(1, round(pil.width * s)), max(1, round(pil.height * s))), Image.LANCZOS)
+        canvas = Image.new("RGBA", (w, h), (255, 255, 255, 0))
+        canvas.paste(fitted, ((w - fitted.width) // 2, (h - fitted.height) // 2))
+        pil = canvas
+    rgba = np.asarray(pil, dtype=np.float32) / 255.0
+    alpha = rgba[..., 3:4]
+    return rgba[..., :3] * alpha + (1.0 - alpha)
+
+
+def _box_mask(layout, w, h):
+    import numpy as np
+
+    m = np.zeros((h, w), np.float32)
+    for el in (layout or {}).get("elements", []):
+        if el.get("type") == "text" and el.get("bbox"):
+            x0, y0, x1, y1 = (int(v) for v in el["bbox"])
+            m[max(0, y0):max(0, min(h, y1 + 1)), max(0, x0):max(0, min(w, x1 + 1))] = 1.0
+    return m
+
+
+def pick_draft(result, draft_index: int):
+    """The index of the draft among the images (``draft_index`` clamped) and a note if it was."""
+    n = len(result.images)
+    i = min(max(int(draft_index), 0), n - 1)
+    note = f"draft_index {draft_index} is past the last image; image {i} is the draft." if i != draft_index else ""
+    return i, note
+
+
+def result_to_tensors(result, draft_index: int = 0):
+    """RenderResult -> (draft IMAGE [1,H,W,3] float 0..1, its text MASK [1,H,W], layout of the draft,
+    all images as a batch IMAGE [N,H,W,3] at the draft's size, note). RGBA is composited on white."""
     import numpy as np
     import torch
 
-    first = result.images[0]
-    same = [im for im in result.images if (im.width, im.height) == (first.width, first.height)]
-    note = ""
-    if len(same) < len(result.images):
-        note = (f"{len(result.images) - len(same)} image(s) of another size were left out of the batch "
-                f"(the batch keeps images of {first.width}x{first.height}).")
-    frames = []
-    for im in same:
-        rgba = np.frombuffer(im.rgba, dtype=np.uint8).reshape(im.height, im.width, 4).astype(np.float32) / 255.0
-        alpha = rgba[..., 3:4]
-        frames.append(rgba[..., :3] * alpha + (1.0 - alpha))
-    image = torch.from_numpy(np.stack(frames))
-    if result.text_mask is not None:
-        m = np.frombuffer(result.text_mask, dtype=np.uint8).reshape(first.height, first.width)
+    i, note = pick_draft(result, draft_index)
+    draft = result.images[i]
+    size = (draft.width, draft.height)
+    image = torch.from_numpy(_rgb(draft)[None].copy())
+    layouts = list(getattr(result, "layouts", None) or [])
+    layout = layouts[i] if i < len(layouts) else (result.layout if i == 0 else {})
+    if i == 0 and result.text_mask is not None:
+        m = np.frombuffer(result.text_mask, dtype=np.uint8).reshape(draft.height, draft.width)
         mask = torch.from_numpy(m.astype(np.float32) / 255.0)[None]
-    else:
-        mask = torch.zeros((1, first.height, first.width), dtype=torch.float32)
-    if image.shape[0] > 1:
-        mask = mask.expand(image.shape[0], -1, -1).clone()
-    return image, mask, note
+    else:   # the sandbox sends text pixels for the first image; other drafts get their text boxes
+        mask = torch.from_numpy(_box_mask(layout, *size))[None]
+    frames = [_rgb(im, size) for im in result.images]
+    if len(result.images) > 1 and any((im.width, im.height) != size for im in result.images):
+        note = (note + " " if note else "") + f"all_images: images of other sizes were fitted into {size[0]}x{size[1]}."
+    all_images = torch.from_numpy(np.stack(frames))
+    return image, mask, layout, all_images, note
 
 
 class SandboxRender(io.ComfyNode):
@@ -83,6 +120,12 @@ class SandboxRender(io.ComfyNode):
                 io.Float.Input("timeout_s", default=DEFAULT_TIMEOUT_S, min=MIN_TIMEOUT_S, max=MAX_TIMEOUT_S, step=1.0,
                                tooltip="Wall-clock limit for one render; the worker is killed and replaced after it. "
                                        "The editor's live preview uses the same value."),
+                io.Int.Input("draft_index", default=0, min=0, max=15, optional=True,
+                             tooltip="Which image is the draft when the code makes several (0 = the first saved or "
+                                     "shown, in the order the code made them). 'all_images' has every one."),
+                CocoFiles.Input("files", optional=True,
+                                tooltip="Optional data/style/helper files (CoCo Input Files), read-only in the "
+                                        "code's working directory under their own names."),
             ],
             outputs=[
                 io.Image.Output("image", display_name="image", tooltip="The draft (RGB; transparency composited on white)."),
@@ -90,6 +133,9 @@ class SandboxRender(io.ComfyNode):
                 io.String.Output("layout", display_name="layout",
                                  tooltip="JSON: drawn elements with pixel boxes and GoT boxes in [0,1000)."),
                 io.String.Output("log", display_name="log", tooltip="stdout, warnings and errors of the run."),
+                io.Image.Output("all_images", display_name="all_images",
+                                tooltip="Every image the code made or saved, in order, as one batch (images of "
+                                        "another size are fitted into the draft's size on white)."),
             ],
         )
 
@@ -101,7 +147,8 @@ class SandboxRender(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, code: str, language: str, max_megapixels: float, timeout_s: float) -> io.NodeOutput:
+    def execute(cls, code: str, language: str, max_megapixels: float, timeout_s: float, draft_index: int = 0,
+                files=None) -> io.NodeOutput:
         if not code or not code.strip():
             raise EMPTY_CODE
         from ..sandbox import Limits, detect_language, get_pool
@@ -117,7 +164,8 @@ class SandboxRender(io.ComfyNode):
 
         limits = Limits(timeout_s=float(timeout_s), max_megapixels=float(max_megapixels))
         # ComfyUI's Cancel ends the job at once (its worker is replaced) instead of waiting for timeout_s.
-        result = pool.render(code, language=language, limits=limits, should_cancel=mm.processing_interrupted)
+        result = pool.render(code, language=language, limits=limits, should_cancel=mm.processing_interrupted,
+                             **({"files": files.pairs()} if files is not None and files.files else {}))
         if result.error_type == "Cancelled":
             mm.throw_exception_if_processing_interrupted()
         if not result.ok:
@@ -125,12 +173,15 @@ class SandboxRender(io.ComfyNode):
         if not result.images:
             raise CoCoError(NODE_ID, "the code ran but drew nothing.",
                             "save an image into `output_dir` or leave a matplotlib figure open; for SVG, return an <svg> document.")
-        image, mask, note = result_to_tensors(result)
+        image, mask, layout, all_images, note = result_to_tensors(result, draft_index)
         log = result.log
         header = f"[sandbox: {result.tier}; {result.duration_s * 1000:.0f} ms]"
         log = "\n".join(x for x in (header, log, note) if x)
-        layout = json.dumps(result.layout, ensure_ascii=False)
-        return io.NodeOutput(image, mask, layout, log, ui=ui.PreviewImage(image, cls=cls))
+        if len(result.images) > 1:
+            log += "\nimages: " + ", ".join(f"{k}: {im.source} {im.width}x{im.height}"
+                                            for k, im in enumerate(result.images))
+        layout = json.dumps(layout, ensure_ascii=False)
+        return io.NodeOutput(image, mask, layout, log, all_images, ui=ui.PreviewImage(all_images, cls=cls))
 
 
 def user_error(result) -> str:

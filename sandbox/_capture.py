@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import os
 
-from . import _context, _fonts
-from ._context import IMAGE_EXTS, MAX_ELEMENTS, CanvasTooLarge, SaveRecord
+from . import _context, _fonts, _semantic_mpl, _semantic_pil
+from ._context import IMAGE_EXTS, MAX_ELEMENTS, VECTOR_FORMATS, CanvasTooLarge, SaveRecord
 
 def _hex(c):
     try:
@@ -127,6 +127,7 @@ class FigCapture:
         for im in fig.images:
             add("image", im)
         self.layout = {"elements": elements}
+        self.layout["semantic"] = _semantic_mpl.capture(fig, renderer, self.texts, self.ctx.log)   # same draw
         from matplotlib.backends.backend_agg import RendererAgg as _RA
         if isinstance(renderer, _RA):
             self.rgba = bytes(renderer.buffer_rgba())   # what a PNG save writes (saves a decode later)
@@ -147,10 +148,138 @@ class FigCapture:
             self.mask = bytes(int(W) * int(H))
 
 
-def capture_figure(ctx, fig, source):
+_RASTER_KEYS = ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent", "bbox_extra_artists")
+
+
+def _save_format(path, kwargs):
+    import matplotlib
+    fmt = kwargs.get("format")
+    if not fmt:
+        ext = os.path.splitext(path)[1][1:]
+        fmt = ext if ext else matplotlib.rcParams["savefig.format"]
+    return str(fmt).lower()
+
+
+def _draw_save(ctx, fig, orig_savefig, fname, args, kwargs, capture=True):
+    """One matplotlib save with the layout/text capture connected to its draw (the single place a
+    matplotlib image is captured: FigCapture runs on that draw, no extra draw)."""
+    cap = FigCapture(ctx, fig) if capture else None
+    cid = fig.canvas.mpl_connect("draw_event", cap.on_draw) if capture else None
+    prev = ctx.text_cap
+    ctx.text_cap = cap
+    ctx.in_savefig += 1
+    try:
+        result = orig_savefig(fig, fname, *args, **kwargs)
+    finally:
+        ctx.in_savefig -= 1
+        ctx.text_cap = prev
+        if cid is not None:
+            fig.canvas.mpl_disconnect(cid)
+    return result, cap
+
+
+def record_figure_save(ctx, fig, orig_savefig, fname, args, kwargs):
+    """``Figure.savefig`` inside a job. A path anywhere is redirected into scratch (missing folders
+    made) and recorded in write order. Raster formats are captured at the draw that writes them;
+    vector formats (pdf, svg, eps, ...) are written as asked, and the image returned for them is the
+    figure rendered to a raster at the figure's own dpi (not the vector file rasterised)."""
+    asked = fname if isinstance(fname, (str, os.PathLike)) else None
+    target = ctx.redirect(fname) if asked is not None else fname
+    fmt = _save_format(os.fsdecode(os.fspath(target)) if asked is not None else "", kwargs)
+    if asked is not None and fmt in VECTOR_FORMATS:
+        result, _ = _draw_save(ctx, fig, orig_savefig, target, args, kwargs, capture=False)
+        path = _saved_path(target, fmt)
+        rk = {k: v for k, v in kwargs.items() if k in _RASTER_KEYS}
+        rec = capture_figure(ctx, fig, "", fit=True, **rk)
+        rec.path, rec.shown_as, rec.source = path, asked, "figure"
+        try:
+            st = os.stat(path)
+            rec.direct = (rec.rgba, st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass
+        rec.seq = ctx.next_seq()
+        ctx.saves.append(rec)
+        return result
+    dpi = kwargs.get("dpi")
+    if isinstance(dpi, (int, float)) and dpi > 0 and fmt not in VECTOR_FORMATS:
+        w, h = fig.get_figwidth() * dpi, fig.get_figheight() * dpi
+        ctx.check_canvas(w, h, f"the saved image (figsize {fig.get_figwidth():g}x{fig.get_figheight():g}"
+                               f" in at dpi {dpi:g})")
+    result, cap = _draw_save(ctx, fig, orig_savefig, target, args, kwargs)
+    path = _saved_path(target, fmt) if asked is not None else None
+    rec = SaveRecord(path=path, size=cap.size, layout=cap.layout, mask=cap.mask, source="figure")
+    rec.shown_as = asked
+    if path is not None and cap.rgba is not None and cap.size and fmt == "png" \
+            and len(cap.rgba) == cap.size[0] * cap.size[1] * 4:
+        try:
+            st = os.stat(path)
+            rec.direct = (cap.rgba, st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass
+    rec.seq = ctx.next_seq()
+    ctx.saves.append(rec)
+    if path is not None:
+        _mark_current(ctx, fig)
+    return result
+
+
+def _saved_path(target, fmt):
+    path = os.path.realpath(os.fspath(target))
+    if not os.path.splitext(path)[1] and not os.path.exists(path) and os.path.exists(path + "." + fmt):
+        path = path + "." + fmt
+    return path
+
+
+def _mark_current(ctx, fig):
+    """The figure's pixels are now in an image: it is not captured again unless it changes."""
+    ctx.figure_seen[id(fig)] = fig
+    fig.stale = False
+
+
+def _is_current(ctx, fig):
+    return ctx.figure_seen.get(id(fig)) is fig and not fig.stale
+
+
+def record_pil_save(ctx, img, target, asked):
+    """``Image.save`` to a path inside a job (already redirected into scratch): record it with the
+    text layout/pixels the PIL text wrapper collected for this image."""
+    rec = ctx.pil.get(id(img))
+    if rec is None and ctx.pil_last is not None and ctx.pil_last[0].size == img.size:
+        rec = ctx.pil_last
+    if rec is not None:
+        layout = {"elements": list(rec[1])}
+        mask = rec[2].tobytes() if rec[2] is not None else None
+    else:
+        layout = {"elements": []}
+        mask = bytes(img.size[0] * img.size[1])
+    layout["semantic"] = _semantic_pil.build(ctx, img)
+    save = SaveRecord(path=os.path.realpath(target), size=img.size, layout=layout, mask=mask, source="pil")
+    save.shown_as = asked
+    if not save.path.lower().endswith(IMAGE_EXTS):     # pdf, eps, ...: the pixels that were saved
+        try:
+            ctx.check_canvas(img.size[0], img.size[1], "the saved image")
+            st = os.stat(save.path)
+            save.direct = (img.convert("RGBA").tobytes(), st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass
+    save.seq = ctx.next_seq()
+    ctx.saves.append(save)
+
+
+def capture_figure(ctx, fig, source, fit=False, **kwargs):
+    """Render ``fig`` to RGBA at its own dpi (the layout and text pixels come from the same draw).
+    ``fit``: lower the dpi when that raster would exceed the canvas limits (vector saves)."""
     buf = io.BytesIO()
-    cap = None
-    fig.savefig(buf, format="rgba", dpi=fig.dpi)
+    dpi = fig.dpi
+    if fit:
+        lim = ctx.limits
+        w, h = fig.get_figwidth() * dpi, fig.get_figheight() * dpi
+        scale = min(1.0, lim.max_side / max(w, h, 1), (lim.max_megapixels * 1e6 / max(w * h, 1)) ** 0.5)
+        if scale < 1.0:
+            dpi = max(1.0, int(dpi * scale * 0.999))
+            ctx.log.write(f"[sandbox] figure rendered at dpi {dpi:g} instead of {fig.dpi:g} to stay within "
+                          f"the canvas limits\n")
+    fig.savefig(buf, format="rgba", dpi=dpi, **kwargs)
     cap = ctx.saves.pop()  # savefig recorded it; this is a capture, not a save
     w, h = cap.size
     data = buf.getvalue()
@@ -158,7 +287,21 @@ def capture_figure(ctx, fig, source):
         raise RuntimeError(f"figure capture size mismatch ({len(data)} != {w}x{h}x4)")
     cap.rgba = data
     cap.source = source
+    cap.seq = ctx.next_seq()
+    _mark_current(ctx, fig)
     return cap
+
+
+def _open_figures():
+    from matplotlib._pylab_helpers import Gcf
+    return [(m.num, m.canvas.figure) for m in sorted(Gcf.get_all_fig_managers(), key=lambda m: m.num)]
+
+
+def capture_open_figures(ctx):
+    """plt.show() and the end of a job: every open figure not already in an image unchanged."""
+    for num, fig in _open_figures():
+        if not _is_current(ctx, fig):
+            ctx.shown.append(capture_figure(ctx, fig, f"figure {num}"))
 
 
 def load_image_file(ctx, path, source):
@@ -179,40 +322,47 @@ def load_image_file(ctx, path, source):
 
 
 def collect(ctx):
-    """Saved images in save order (then other image files in output_dir), else the open figures."""
-    import matplotlib.pyplot as plt
-    out = []
-    seen = set()
+    """Every image of the job in the order it was made: saves anywhere (a path saved twice keeps its
+    first place and its last content), plt.show() snapshots, other image files written into scratch,
+    then the figures still open that no image shows as they are now."""
     od = ctx.output_dir
     last = {}
     for rec in ctx.saves:
         if rec.path is not None:
             last[rec.path] = rec
+    seen = set()
+    out = []
     for rec in ctx.saves:
         if rec.path is None or rec.path in seen:
             continue
         seen.add(rec.path)
-        out.append(last[rec.path])
+        keep = last[rec.path]
+        keep.seq = rec.seq
+        out.append(keep)
     extra = []
+    skip = seen
     for root, dirs, files in os.walk(od):
         if root.count(os.sep) - od.count(os.sep) > 2:
             dirs[:] = []
             continue
         for fn in files:
             p = os.path.realpath(os.path.join(root, fn))
-            if p not in seen and fn.lower().endswith(IMAGE_EXTS):
+            if p not in skip and fn.lower().endswith(IMAGE_EXTS):
                 try:
-                    extra.append((os.stat(p).st_mtime_ns, p))
+                    st = os.stat(p)
                 except OSError:
-                    pass
+                    continue
+                if ctx.inputs.get(p) == (st.st_mtime_ns, st.st_size):
+                    continue
+                extra.append((st.st_mtime_ns, p))
     for _, p in sorted(extra):
         out.append(SaveRecord(path=p, source="file"))
+        out[-1].seq = ctx.next_seq()
     images = []
     for rec in out:
         if not os.path.exists(rec.path):
             continue
-        rel = os.path.relpath(rec.path, od)
-        source = "output_dir/" + rel if not rel.startswith("..") else rec.path
+        source = ctx.display_name(rec.path, rec.shown_as)
         try:
             d = rec.direct
             st = os.stat(rec.path)
@@ -230,13 +380,10 @@ def collect(ctx):
             rescale(rec, w, h)
         rec.size = (w, h)
         images.append(rec)
-    if images:
-        return images
-    # nothing saved: the open figures (and any snapshot taken by plt.show of figures closed since)
-    caps = dict(ctx.shown)
-    for num in plt.get_fignums():
-        caps[num] = capture_figure(ctx, plt.figure(num), f"figure {num}")
-    return [caps[k] for k in sorted(caps)]
+    capture_open_figures(ctx)
+    images += ctx.shown
+    images.sort(key=lambda r: r.seq)
+    return images
 
 
 def rescale(rec, w, h):

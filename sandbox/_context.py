@@ -11,15 +11,17 @@ USER_FILENAME = "<coco>"
 MAX_IMAGES = 16
 MAX_ELEMENTS = 2000
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".svg")
+VECTOR_FORMATS = ("pdf", "svg", "svgz", "eps", "ps", "pgf")   # matplotlib saves returned as a raster
+REDIRECT_DIR = "_saved_elsewhere"   # saves aimed outside scratch land here, under their absolute path
 
 CTX = None                     # the running JobContext (one job at a time per process)
 CTX_LOCK = threading.RLock()  # serialises render_inprocess calls
+_ORIG_MAKEDIRS = os.makedirs
 
 
 class CanvasTooLarge(BaseException):
     """Raised before a canvas is allocated. BaseException so that `except Exception` in user code
     cannot swallow it (the job context also remembers it)."""
-
 
 
 class SaveRecord:
@@ -30,7 +32,9 @@ class SaveRecord:
         self.source = source
         self.layout = layout        # dict with "elements", "missing_glyphs"
         self.mask = mask            # bytes (w*h) or None
-        self.direct = None          # (rgba, mtime_ns, size) of a PNG matplotlib just wrote
+        self.direct = None          # (rgba, mtime_ns, size) of a PNG matplotlib just wrote / a vector save
+        self.seq = 0                # when it happened (the job's images come back in this order)
+        self.shown_as = None        # the path string the code used, when the save was redirected
 
 
 class JobContext:
@@ -39,7 +43,8 @@ class JobContext:
         self.output_dir = os.path.realpath(output_dir)
         self.log = CappedLog(int(limits.max_log_bytes))
         self.saves: list[SaveRecord] = []
-        self.shown: dict = {}
+        self.shown: list = []         # figures captured by plt.show() / at the end, in order
+        self.inputs: dict = {}        # realpath of each input file -> (mtime_ns, size) as written
         self.fatal: CanvasTooLarge | None = None
         self.text_cap = None        # _FigCapture currently recording Text.draw calls
         self.in_savefig = 0
@@ -47,6 +52,38 @@ class JobContext:
         self.pil_last = None
         self.pil_depth = 0
         self.missing: dict = {}
+        self.seq = 0
+        self.figure_seen: dict = {}   # id(figure) -> figure, for every figure the job saved or showed
+        self.capture_depth = 0
+
+    def next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    def redirect(self, fname, mkdir=True):
+        """Where a save aimed at ``fname`` really goes: the path itself when it lies in scratch,
+        else ``scratch/_saved_elsewhere/<its absolute path>``. Missing parent folders are created
+        (``mkdir="outside"``: only for a redirected path, as ``os.mkdir`` needs)."""
+        p = os.fsdecode(os.fspath(fname))
+        full = os.path.realpath(os.path.join(os.getcwd(), p))
+        od = self.output_dir
+        if full != od and not full.startswith(od.rstrip(os.sep) + os.sep):
+            rest = os.path.splitdrive(full)[1].lstrip("\\/")
+            full = os.path.join(od, REDIRECT_DIR, rest)
+        elif mkdir == "outside":
+            return full
+        if mkdir:
+            parent = os.path.dirname(full)
+            if not os.path.isdir(parent):
+                _ORIG_MAKEDIRS(parent, exist_ok=True)
+        return full
+
+    def display_name(self, path, asked):
+        """How an image is named to the user: ``output_dir/<rel>`` or the path the code asked for."""
+        rel = os.path.relpath(path, self.output_dir)
+        if rel.split(os.sep)[0] == REDIRECT_DIR and asked:
+            return os.fsdecode(os.fspath(asked))[:300]
+        return "output_dir/" + rel
 
     def check_canvas(self, w, h, what):
         lim = self.limits

@@ -61,10 +61,10 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "/S
 
 
 def setup_fonts():
-    """Make a CJK-capable fallback chain (DejaVu Sans first, then any CJK font present) and alias the
-    CJK font names models like to use (SimHei, Microsoft YaHei, ...) to it. Idempotent."""
+    """Give every text a fallback for missing CJK glyphs (the first CJK font present, appended after
+    the fonts the script chose, so a script's own font choice is never overridden) and alias the CJK
+    font names models like to use (SimHei, Microsoft YaHei, ...) to it. Idempotent."""
     global _CJK_FONT_FILE
-    import matplotlib
     from matplotlib import font_manager as fm
     if _CJK_FAMILIES or FONT_FILES:
         pass
@@ -99,12 +99,21 @@ def setup_fonts():
                                                                variant="normal", weight=400, stretch="normal",
                                                                size="scalable"))
             fm.fontManager._findfont_cached.cache_clear()
-    rc = matplotlib.rcParams
-    # matplotlib falls back glyph by glyph only across the concrete families of font.family
-    rc["font.family"] = ["DejaVu Sans"] + _CJK_FAMILIES[:1] + ["sans-serif"]
-    rc["font.sans-serif"] = ["DejaVu Sans"] + _CJK_FAMILIES + [f for f in rc["font.sans-serif"]
-                                                               if f not in ("DejaVu Sans",) + tuple(_CJK_FAMILIES)]
+            _append_cjk_fallback(fm)
 
+
+def _append_cjk_fallback(fm):
+    """matplotlib falls back glyph by glyph along the font list ``_find_fonts_by_props`` returns;
+    inside a job the CJK font ends that list (glyphs the chosen fonts have are drawn as before)."""
+    from . import _context
+    orig = fm.FontManager._find_fonts_by_props
+
+    def find_fonts(self, prop, *args, **kwargs):
+        paths = orig(self, prop, *args, **kwargs)
+        if _context.CTX is not None and _CJK_FONT_FILE and _CJK_FONT_FILE not in paths:
+            paths = list(paths) + [_CJK_FONT_FILE]
+        return paths
+    fm.FontManager._find_fonts_by_props = find_fonts
 
 
 def cjk_font_file():

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import re
 
-from . import _context, _fonts
-from ._capture import FigCapture, capture_figure
-from ._context import SaveRecord
+from . import _context, _fonts, _semantic_common
+from ._capture import capture_open_figures, record_figure_save, record_pil_save
 from ._fixups import BAD_COLOURS
 
 _PATCHED = False
@@ -60,49 +59,15 @@ def install_patches():
         return orig_get_renderer(self, *a, **k)
     FigureCanvasAgg.get_renderer = get_renderer
 
-    # --- savefig: record the save and capture layout + text pixels of the saved image
+    # --- savefig: saves anywhere land in scratch (missing folders made); each save is recorded and
+    # captured (layout + text pixels) by _capture at the draw that makes the saved image
     orig_savefig = Figure.savefig
 
     def savefig(self, fname, *args, **kwargs):
         ctx = _context.CTX
         if ctx is None:
             return orig_savefig(self, fname, *args, **kwargs)
-        cap = FigCapture(ctx, self)
-        cid = self.canvas.mpl_connect("draw_event", cap.on_draw)
-        prev = ctx.text_cap
-        ctx.text_cap = cap
-        ctx.in_savefig += 1
-        try:
-            dpi = kwargs.get("dpi")
-            if isinstance(dpi, (int, float)) and dpi > 0:
-                w, h = self.get_figwidth() * dpi, self.get_figheight() * dpi
-                ctx.check_canvas(w, h, f"the saved image (figsize {self.get_figwidth():g}x{self.get_figheight():g}"
-                                       f" in at dpi {dpi:g})")
-            result = orig_savefig(self, fname, *args, **kwargs)
-        finally:
-            ctx.in_savefig -= 1
-            ctx.text_cap = prev
-            self.canvas.mpl_disconnect(cid)
-        path = None
-        if isinstance(fname, (str, os.PathLike)):
-            path = os.path.realpath(os.fspath(fname))
-            fmt = kwargs.get("format")
-            if not os.path.splitext(path)[1] and not os.path.exists(path):
-                ext = "." + (fmt or matplotlib.rcParams["savefig.format"])
-                if os.path.exists(path + ext):
-                    path = path + ext
-        rec = SaveRecord(path=path, size=cap.size, layout=cap.layout, mask=cap.mask, source="figure")
-        if path is not None and cap.rgba is not None and cap.size:
-            fmt = (kwargs.get("format") or os.path.splitext(path)[1][1:] or "").lower()
-            if fmt == "png" and len(cap.rgba) == cap.size[0] * cap.size[1] * 4:
-                try:
-                    st = os.stat(path)
-                    rec.direct = (cap.rgba, st.st_mtime_ns, st.st_size)
-                except OSError:
-                    pass
-        ctx.saves.append(rec)
-        ctx.last_fig_capture = (self, cap)
-        return result
+        return record_figure_save(ctx, self, orig_savefig, fname, args, kwargs)
     Figure.savefig = savefig
 
     orig_text_draw = mtext.Text.draw
@@ -123,13 +88,13 @@ def install_patches():
             return orig_ann_draw(self, renderer, *a, **k)
         mtext.Annotation.draw = ann_draw
 
-    # --- plt.show: snapshot open figures (Agg cannot show); plt.xkcd: disabled
+    # --- plt.show: snapshot the open figures that changed since their last save/snapshot (Agg cannot
+    # show; nothing is drawn again for an unchanged figure); plt.xkcd: disabled
     def show(*a, **k):
         ctx = _context.CTX
         if ctx is None:
             return None
-        for num in plt.get_fignums():
-            ctx.shown[num] = capture_figure(ctx, plt.figure(num), f"figure {num}")
+        capture_open_figures(ctx)
     plt.show = show
     plt.xkcd = lambda *a, **k: _cl.nullcontext()
 
@@ -216,22 +181,23 @@ def install_patches():
 
     def save(self, fp, *args, **kwargs):
         ctx = _context.CTX
-        result = orig_save(self, fp, *args, **kwargs)
-        if ctx is not None and not ctx.in_savefig and isinstance(fp, (str, os.PathLike)):
-            rec = ctx.pil.get(id(self))
-            if rec is None and ctx.pil_last is not None and ctx.pil_last[0].size == self.size:
-                rec = ctx.pil_last
-            layout = mask = None
-            if rec is not None:
-                layout = {"elements": list(rec[1])}
-                mask = rec[2].tobytes() if rec[2] is not None else None
-            else:
-                layout = {"elements": []}
-                mask = bytes(self.size[0] * self.size[1])
-            ctx.saves.append(SaveRecord(path=os.path.realpath(os.fspath(fp)), size=self.size, layout=layout,
-                                        mask=mask, source="pil"))
+        if ctx is None or ctx.in_savefig or not isinstance(fp, (str, os.PathLike)):
+            return orig_save(self, fp, *args, **kwargs)
+        target = ctx.redirect(fp)
+        result = orig_save(self, target, *args, **kwargs)
+        record_pil_save(ctx, self, target, fp)
         return result
     Image.Image.save = save
+
+    # --- folders made anywhere are made inside scratch (where the saves aimed there will land)
+    orig_mkdir = os.mkdir
+
+    def mkdir(path, mode=0o777, *, dir_fd=None):
+        ctx = _context.CTX
+        if ctx is not None and dir_fd is None and isinstance(path, (str, bytes, os.PathLike)):
+            path = ctx.redirect(path, mkdir="outside")
+        return orig_mkdir(path, mode, dir_fd=dir_fd)
+    os.mkdir = mkdir
 
     orig_text = ImageDraw.ImageDraw.text
     import inspect
@@ -297,5 +263,6 @@ def install_patches():
             _context.CTX.log.write(f"[sandbox] font {os.fspath(font)!r} not found; using {os.path.basename(repl)}\n")
             return orig_truetype(repl, size, *args, **kwargs)
     ImageFont.truetype = truetype
+    _semantic_common.install()   # PIL draw calls and pie values for the semantic layout
     _PATCHED = True
 

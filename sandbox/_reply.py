@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._context import MAX_ELEMENTS, MAX_IMAGES
+from ._semantic_common import finish as finish_semantic
 
 def finalize_layout(elements, w, h, missing):
     els = []
@@ -29,6 +30,18 @@ def mask_from_boxes(elements, w, h):
     return m.tobytes()
 
 
+def _finalize_rec(rec, w, h, missing):
+    """The wire layout of one captured image: its elements finalised, other keys a capture added
+    (e.g. ``semantic``) kept as they are."""
+    src = (rec.layout if rec is not None else None) or {}
+    out = finalize_layout(src.get("elements", []), w, h, missing)
+    for k, v in src.items():
+        out.setdefault(k, v)
+    if "semantic" in out:   # scaled to this image, checked like the caller will
+        out["semantic"] = finish_semantic(out["semantic"], w, h, mask=getattr(rec, "mask", None))
+    return out
+
+
 def build_header(ctx, images, layout_rec, *, ok=True, error=None, error_type=None, traceback=None,
                  error_line=None):
     blobs = []
@@ -38,12 +51,15 @@ def build_header(ctx, images, layout_rec, *, ok=True, error=None, error_type=Non
         hdr_images.append({"width": w, "height": h, "source": rec.source})
         blobs.append(rec.rgba)
     layout = {}
+    layouts = []
     has_mask = False
     missing = list(ctx.missing.values())
+    for rec in images[:MAX_IMAGES]:
+        w, h = rec.size
+        layouts.append(_finalize_rec(rec, w, h, missing))
     if images:
         w, h = images[0].size
-        els = (layout_rec.layout or {}).get("elements", []) if layout_rec is not None else []
-        layout = finalize_layout(els, w, h, missing)
+        layout = layouts[0] if layout_rec is images[0] else _finalize_rec(layout_rec, w, h, missing)
         mask = layout_rec.mask if layout_rec is not None else None
         if mask is None or len(mask) != w * h:
             mask = mask_from_boxes(layout["elements"], w, h) if layout_rec is not None and layout_rec.layout else None
@@ -55,7 +71,8 @@ def build_header(ctx, images, layout_rec, *, ok=True, error=None, error_type=Non
     for m in missing:
         ctx.log.write(f"[sandbox] missing glyphs {m['chars']!r} in font {m['font']} for text {m['text'][:60]!r}"
                       f" (drawn as boxes; install a font that has them, e.g. fonts-noto-cjk)\n")
-    header = {"ok": ok, "images": hdr_images, "mask": has_mask, "layout": layout, "log": ctx.log.text(),
+    header = {"ok": ok, "images": hdr_images, "mask": has_mask, "layout": layout, "layouts": layouts,
+              "log": ctx.log.text(),
               "error": error, "error_type": error_type, "traceback": traceback, "error_line": error_line}
     return header, blobs
 

@@ -17,7 +17,8 @@ import re
 import sys
 import warnings
 
-from . import _capture, _context, _fonts, _patches, _svg
+from . import _capture, _context, _fonts, _patches, _semantic_svg, _svg
+from . import inputs as _inputs
 from ._context import MAX_IMAGES, USER_FILENAME, JobContext, SaveRecord
 from ._errors import classify, format_traceback
 from ._fixups import detect_language, fix_code
@@ -77,18 +78,23 @@ def _preloaded(output_dir):
          "ImageFont": ImageFont, "ImageColor": ImageColor, "np": np, "numpy": np, "matplotlib": matplotlib,
          "plt": plt, "patches": patches, "mpatches": patches, "mcolors": mcolors, "mticker": mticker,
          "mlines": mlines, "mpath": mpath, "patheffects": patheffects, "gridspec": gridspec,
-         "transforms": transforms, "output_dir": output_dir}
+         "transforms": transforms, "output_dir": output_dir, "__file__": os.path.join(output_dir, "main.py")}
     if "pandas" in sys.modules:
         g["pd"] = g["pandas"] = sys.modules["pandas"]
     return g
 
 
-def run_python(code: str, limits, output_dir: str):
-    """Run user Python in this process and return (header, blobs). The caller provides isolation."""
+def run_python(code: str, limits, output_dir: str, files=None):
+    """Run user Python in this process and return (header, blobs). The caller provides isolation.
+    ``files``: the request's input files, placed read-only in ``output_dir`` (the cwd) first."""
     warm_imports()
     import matplotlib
     import matplotlib.pyplot as plt
     ctx = JobContext(limits, output_dir)
+    try:
+        ctx.inputs = _inputs.place(_inputs.decode(files), ctx.output_dir)
+    except (_inputs.InputError, OSError) as e:
+        return build_header(ctx, [], None, ok=False, error=f"input files refused: {e}", error_type="RuntimeError")
     code = fix_code(code)
     lines = code.split("\n")
     linecache.cache[USER_FILENAME] = (len(code), None, [ln + "\n" for ln in lines], USER_FILENAME)
@@ -103,6 +109,7 @@ def run_python(code: str, limits, output_dir: str):
     g = _preloaded(output_dir)
     err = None
     old_cwd = os.getcwd()
+    old_argv, old_path, old_mods = sys.argv, list(sys.path), set(sys.modules)
     with _context.CTX_LOCK:
         _context.CTX = ctx
         try:
@@ -117,6 +124,8 @@ def run_python(code: str, limits, output_dir: str):
                 matplotlib.rcParams["figure.max_open_warning"] = 0
                 plt.close("all")
                 os.chdir(output_dir)
+                sys.argv = [g["__file__"]]
+                sys.path.insert(0, ctx.output_dir)   # helper modules among the input files import
                 try:
                     exec(compiled, g)
                 except SystemExit as e:
@@ -136,6 +145,11 @@ def run_python(code: str, limits, output_dir: str):
                 os.chdir(old_cwd)
             except OSError:
                 pass
+            sys.argv, sys.path[:] = old_argv, old_path
+            for name in set(sys.modules) - old_mods:   # modules the job imported from its scratch
+                f = getattr(sys.modules.get(name), "__file__", None) or ""
+                if f.startswith(ctx.output_dir + os.sep):
+                    del sys.modules[name]
             _context.CTX = None
     if err is not None:
         g.clear()          # drop what the code allocated (a memory bomb) before formatting the error
@@ -187,11 +201,12 @@ def run_svg(code, limits):
         mask = bytes(W * H)
     for m in _svg.missing_glyphs(elements):
         _context.note_missing(ctx, m["text"], m["chars"], m["font"])
-    rec = SaveRecord(rgba=rgba, size=(W, H), source="svg", layout={"elements": elements}, mask=mask)
+    rec = SaveRecord(rgba=rgba, size=(W, H), source="svg", mask=mask,
+                     layout={"elements": elements, "semantic": _semantic_svg.capture(root, W, H, ctx.log)})
     return build_header(ctx, [rec], rec)
 
 
-def run_job(code: str, language: str, limits, output_dir: str):
+def run_job(code: str, language: str, limits, output_dir: str, files=None):
     lang = detect_language(code) if language in (None, "", "auto") else language
     if lang == "svg":
         return run_svg(code, limits)
@@ -199,4 +214,4 @@ def run_job(code: str, language: str, limits, output_dir: str):
         ctx = JobContext(limits, output_dir)
         return build_header(ctx, [], None, ok=False, error=f"unknown language {language!r} (use auto, python or svg)",
                             error_type="RuntimeError")
-    return run_python(code, limits, output_dir)
+    return run_python(code, limits, output_dir, files)

@@ -43,7 +43,8 @@ class RenderedImage:
     width: int
     height: int
     rgba: bytes      # RGBA8 row-major, len == width * height * 4
-    source: str      # "output_dir/chart.png", "figure 1", "svg"
+    source: str      # "output_dir/chart.png", "figure 1", "svg", or the path the code saved to
+                     # when that lay outside scratch ("../figures/x.pdf")
 
     def to_pil(self):
         from PIL import Image
@@ -55,7 +56,7 @@ class RenderResult:
     ok: bool
     images: list = field(default_factory=list)
     text_mask: bytes | None = None
-    layout: dict = field(default_factory=dict)
+    layout: dict = field(default_factory=dict)      # the draft's (images[0]) layout
     log: str = ""
     error: str | None = None
     error_type: str | None = None
@@ -63,6 +64,7 @@ class RenderResult:
     error_line: int | None = None
     tier: str = ""
     duration_s: float = 0.0
+    layouts: list = field(default_factory=list)     # one layout per image, same order as images
 
 
 @dataclass

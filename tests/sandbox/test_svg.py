@@ -145,7 +145,12 @@ def test_refusal_through_pipeline_is_one_line():
 
 
 def test_python_saving_svg_file_is_rendered():
-    r = render_inprocess("plt.figure(figsize=(2, 1), dpi=72)\nplt.title('svg out')\n"
-                         "plt.savefig(os.path.join(output_dir, 'a.svg'))")
+    """A matplotlib SVG save comes back as the figure rendered at its own dpi (what a PNG save at
+    that dpi draws), not as the SVG rasterised at 96 px/in (which 50c9c3a returned: 192x96)."""
+    code = ("plt.figure(figsize=(2, 1), dpi=72)\nplt.title('svg out')\n"
+            "plt.savefig(os.path.join(output_dir, 'a.svg'))\n")
+    r = render_inprocess(code)
     assert r.ok, (r.error, r.log)
-    assert r.images[0].source == "output_dir/a.svg" and (r.images[0].width, r.images[0].height) == (192, 96)  # 144x72 pt at 96 px/in
+    assert r.images[0].source == "output_dir/a.svg" and (r.images[0].width, r.images[0].height) == (144, 72)
+    png = render_inprocess(code.replace("'a.svg'", "'a.png'"))
+    assert png.ok and png.images[0].rgba == r.images[0].rgba

@@ -143,15 +143,19 @@ img.save(os.path.join(output_dir, "draft.png"))
 '''
 
 
+def kinds_for(images: dict) -> list:
+    """Every record with code is a text–code pair; with a final image also a text–draft–final triplet."""
+    return ["text_code"] + (["text_draft_final"] if "final" in images and "draft" in images else [])
+
+
 def build_record(item: Item, *, code: str, language: str, codegen: dict, render: dict, images: dict,
                  inspection: dict | None, refine: dict | None) -> dict:
     """The record written for a finished item. ``images`` maps role (draft/mask/final) to
     {"path", "sha256", "width", "height"}; paths are relative to the dataset folder."""
-    kinds = ["text_code"] + (["text_draft_final"] if "final" in images else [])
     return {
         "format_version": FORMAT_VERSION,
         "id": item.id,
-        "kinds": kinds,
+        "kinds": kinds_for(images),
         "prompt": item.prompt,
         "expected_texts": item.expected_texts,
         "code": code,

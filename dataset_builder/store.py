@@ -28,7 +28,7 @@ import tempfile
 from collections import Counter
 
 from . import FORMAT_NAME, FORMAT_VERSION
-from .records import canonical_json, sha256_hex
+from .records import canonical_json, kinds_for, sha256_hex
 
 DEFAULT_BUCKETS = 16
 IMAGE_ROLES = ("draft", "mask", "final")
@@ -220,7 +220,8 @@ class DatasetStore:
                        read_jsonl(self._bucket_path("records", self.bucket(record["id"]))))
         if done:
             return False
-        record = dict(record, images=self.put_images(record["id"], pngs))
+        images = self.put_images(record["id"], pngs)
+        record = dict(record, images=images, kinds=kinds_for(images))
         self.add(record)
         return self.flush() == 1
 

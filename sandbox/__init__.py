@@ -27,7 +27,7 @@ def detect_language(code: str) -> str:
     return _d(code)
 
 
-def render_inprocess(code: str, language: str = "auto", limits: Limits | None = None) -> RenderResult:
+def render_inprocess(code: str, language: str = "auto", limits: Limits | None = None, files=None) -> RenderResult:
     """!!! UNSANDBOXED !!!  Runs ``code`` with exec() IN THIS PROCESS, with this process's rights,
     files, network and environment (API keys included). Same fix-ups, capture and layout as the
     sandbox, but no timeout, no memory limit, no isolation of any kind. For tests and benchmarks
@@ -35,12 +35,13 @@ def render_inprocess(code: str, language: str = "auto", limits: Limits | None = 
     import shutil
 
     from . import _protocol, _runner
+    from . import inputs as _inputs
     limits = (limits or Limits()).clamped()
     t0 = time.monotonic()
     out = tempfile.mkdtemp(prefix="coco-inprocess-")
     try:
         try:
-            header, blobs = _runner.run_job(code, language, limits, out)
+            header, blobs = _runner.run_job(code, language, limits, out, _inputs.encode(files) if files else None)
         except BaseException as e:  # noqa: BLE001
             return _protocol.error_result("WorkerCrashed", f"{type(e).__name__}: {e}", "none: in-process (UNSANDBOXED)",
                                           time.monotonic() - t0)

@@ -352,18 +352,20 @@ class SandboxPool:
             return self._info
 
     def render(self, code: str, language: str = "auto", limits: Limits | None = None,
-               should_cancel=None) -> RenderResult:
+               should_cancel=None, files=None) -> RenderResult:
         """Run ``code`` in a fresh sandboxed child. ``should_cancel`` (optional, a callable polled
         while the job runs) ends the job early: its worker is killed and replaced, and the result
-        has ``error_type == "Cancelled"``. Never raises: anything unexpected becomes WorkerCrashed."""
+        has ``error_type == "Cancelled"``. ``files`` (optional, ``[(name, bytes)]``): input files the
+        job sees read-only beside the code (its cwd) under their own names (see inputs.py).
+        Never raises: anything unexpected becomes WorkerCrashed."""
         t0 = time.monotonic()
         try:
-            return self._render(code, language, limits, should_cancel, t0)
+            return self._render(code, language, limits, should_cancel, t0, files)
         except Exception as e:  # noqa: BLE001 - the contract: render() never raises
             return _protocol.error_result("WorkerCrashed", "sandbox error: " + _protocol.clean_text(
                 f"{type(e).__name__}: {e}", 300), self._tier_str(), time.monotonic() - t0)
 
-    def _render(self, code, language, limits, should_cancel, t0):
+    def _render(self, code, language, limits, should_cancel, t0, files=None):
         try:
             limits = (limits or self.limits).clamped()
         except (TypeError, ValueError) as e:
@@ -376,6 +378,11 @@ class SandboxPool:
         if language not in ("auto", "python", "svg"):
             return _protocol.error_result("RuntimeError", f"unknown language {language!r} (auto, python or svg)",
                                           self._tier_str(), 0.0)
+        from . import inputs as _inputs
+        try:
+            enc_files = _inputs.encode(files) if files else None
+        except (_inputs.InputError, TypeError, ValueError) as e:
+            return _protocol.error_result("RuntimeError", f"input files refused: {e}", self._tier_str(), 0.0)
         with self._lock:
             try:
                 w = self._get_worker()
@@ -389,7 +396,8 @@ class SandboxPool:
                     f"({w.hello.get('error') or self._info.description})", tier, time.monotonic() - t0)
             try:
                 w.blob_cap = _protocol.max_blob(limits)
-                w.send({"code": code, "language": language, "limits": limits.to_dict()})
+                w.send({"code": code, "language": language, "limits": limits.to_dict(),
+                        **({"files": enc_files} if enc_files else {})})
                 hdr, blob = w.recv(float(limits.timeout_s) + GRACE_S, should_cancel)
             except Cancelled:
                 w.kill()

@@ -203,7 +203,8 @@ def _child(cfg, job_r, res_w, scratch, nproc, required):
         _linux.apply_rlimits(limits, vm_base, nproc)
         from . import _runner
         try:
-            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch)
+            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch,
+                                            req.get("files"))
         except MemoryError:
             header, blobs = {"ok": False, "error_type": "MemoryLimit",
                              "error": f"out of memory (memory_mb={limits.memory_mb})", "log": ""}, []
@@ -409,7 +410,7 @@ class Zygote:
             layers = ch.ready.get("layers", [])
             try:
                 _out(ch.job_w, _protocol.encode({"code": req.get("code", ""), "language": req.get("language", "auto"),
-                                                 "limits": limits.to_dict()}))
+                                                 "limits": limits.to_dict(), "files": req.get("files")}))
                 os.close(ch.job_w)
             except OSError:
                 pass
@@ -509,7 +510,8 @@ def serve_spawn(cfg, read_exact):
         from . import _runner
         old = sys.stdout
         try:
-            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch)
+            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch,
+                                            req.get("files"))
         finally:
             sys.stdout = old
     except BaseException as e:  # noqa: BLE001

@@ -175,6 +175,7 @@ def build(a) -> dict:
     settings, cfg = settings_of(a)
     items, bad = read_items(a.prompts, settings, a.template, a.limit)
     store = DatasetStore(a.out, n_buckets=a.buckets)
+    store.recover()
     done, failed = store.done_ids(), store.failed_ids()
     for m in bad:
         if m.id not in failed:

@@ -253,6 +253,26 @@ class DatasetStore:
                 "counts": dict(sorted(counts.items())), "failure_reasons": dict(sorted(reasons.items())),
                 "files": dict(sorted(files.items()))}
 
+    def recover(self) -> bool:
+        """After a crash: drop temporary files a killed writer left next to the bucket files and
+        the manifest, and rewrite a manifest that lags behind the buckets. True if anything changed."""
+        changed = False
+        with _locked(os.path.join(self.root, ".lock")):
+            for d in (self.root, os.path.join(self.root, "records"), os.path.join(self.root, "failures")):
+                for n in os.listdir(d) if os.path.isdir(d) else ():
+                    if n.startswith(".tmp-"):
+                        os.unlink(os.path.join(d, n))
+                        changed = True
+            try:
+                with open(os.path.join(self.root, "manifest.json"), encoding="utf-8") as f:
+                    saved = json.load(f)
+            except (FileNotFoundError, json.JSONDecodeError):
+                saved = None
+            if saved != self.manifest():
+                self.write_manifest()
+                changed = True
+        return changed
+
     def write_manifest(self) -> dict:
         m = self.manifest()
         atomic_write(os.path.join(self.root, "manifest.json"), (json.dumps(m, indent=1, sort_keys=True) + "\n").encode())

@@ -229,6 +229,13 @@ X86_64 = {
     "memfd_secret": 447, "process_mrelease": 448, "fchmodat2": 452, "statmount": 457,
     "listmount": 458, "lsm_set_self_attr": 460, "setxattrat": 463, "removexattrat": 466,
     "open_tree_attr": 467, "file_setattr": 469,
+    # SysV IPC and POSIX message queues, memfd, inotify/fanotify marks, sessions, prctl, fallocate
+    "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "shmdt": 67,
+    "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240,
+    "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
+    "mq_getsetattr": 245, "memfd_create": 319, "inotify_init": 253, "inotify_add_watch": 254,
+    "inotify_rm_watch": 255, "inotify_init1": 294, "fanotify_mark": 301, "setsid": 112,
+    "prctl": 157, "fallocate": 285,
 }
 X86_64_MAX_KNOWN = 469  # kernel 6.17/6.18: file_setattr; anything above => ENOSYS
 
@@ -260,13 +267,22 @@ DENY = [
     "nfsservctl", "syslog", "settimeofday", "clock_settime", "adjtimex", "clock_adjtime",
     "sethostname", "setdomainname", "iopl", "ioperm", "modify_ldt", "vhangup", "uselib",
     "ustat", "sysfs", "_sysctl", "lookup_dcookie", "vserver", "fanotify_init", "memfd_secret",
+    # SysV IPC / POSIX mqueues: shared with other processes and outliving the job (issue 11, class 1)
+    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
+    "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
+    "mq_notify", "mq_getsetattr",
+    # memory no rlimit sees as the job's own (class 2); watches that reveal file names (class 8)
+    "memfd_create", "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+    "fanotify_mark",
+    # leaving the worker's process group (class 4: the caller kills the group)
+    "setsid",
     # scheduling / memory policy of other processes
     "setpriority", "sched_setparam", "sched_setscheduler", "sched_setaffinity", "sched_setattr",
     "ioprio_set", "migrate_pages", "move_pages", "mbind", "set_mempolicy", "pkey_mprotect",
 ]
 # handled with argument checks below, not plainly denied
 SPECIAL = ["clone", "clone3", "kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-           "prlimit64", "ioctl"]
+           "prlimit64", "ioctl", "prctl", "fallocate"]
 
 CLONE_THREAD = 0x00010000
 TIOCSTI, TIOCLINUX, TIOCSETD = 0x5412, 0x541C, 0x5423
@@ -339,6 +355,12 @@ def build_filter(self_pid: int) -> list:
     block("ioctl", [_ins(_LD_W_ABS, 0, 0, arg(1)), _ins(_JEQ, 2, 0, TIOCSTI),
                     _ins(_JEQ, 1, 0, TIOCLINUX), _ins(_JEQ, 0, 1, TIOCSETD),
                     _ins(_RET, 0, 0, eperm), _ins(_LD_W_ABS, 0, 0, 0)])
+    # prctl: the parent-death signal stays (class 4), and so do dumpable/no_new_privs/seccomp state
+    block("prctl", [_ins(_LD_W_ABS, 0, 0, arg(0)), _ins(_JEQ, 2, 0, PR_SET_PDEATHSIG),
+                    _ins(_JEQ, 1, 0, PR_SET_DUMPABLE), _ins(_JEQ, 0, 1, PR_SET_SECCOMP),
+                    _ins(_RET, 0, 0, eperm), _ins(_LD_W_ABS, 0, 0, 0)])
+    # fallocate: blocks no file size shows (KEEP_SIZE, class 2); EOPNOTSUPP makes callers fall back
+    block("fallocate", [_ins(_RET, 0, 0, RET_ERRNO | errno.EOPNOTSUPP)])
     prog.append(_ins(_RET, 0, 0, RET_ALLOW))
     if len(prog) > 4096:
         raise LayerError("seccomp filter too long")
@@ -357,6 +379,76 @@ def apply_seccomp(self_pid: int | None = None) -> int:
     fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))
     _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), what="PR_SET_SECCOMP")
     return len(prog)
+
+
+# ----------------------------------------------------------------------------------------------
+# namespaces and the pids cgroup (root workers: the kernel tools RLIMIT_NPROC / DAC cannot give us)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+_libc.unshare.argtypes = [ctypes.c_int]
+
+
+def unshare_ipc():
+    """A private SysV IPC namespace: segments, queues and semaphores of other processes are not
+    visible, and the job's own vanish with it (needs CAP_SYS_ADMIN: root workers)."""
+    if _libc.unshare(CLONE_NEWIPC) != 0:
+        raise LayerError(f"unshare(CLONE_NEWIPC) failed: {os.strerror(ctypes.get_errno())}")
+
+
+def pids_cgroup_dir() -> str | None:
+    """A writable pids controller: cgroup v2 (unified, with +pids) or the v1 pids hierarchy."""
+    for base, v2 in (("/sys/fs/cgroup", True), ("/sys/fs/cgroup/unified", True), ("/sys/fs/cgroup/pids", False)):
+        try:
+            if v2:
+                with open(os.path.join(base, "cgroup.controllers")) as f:
+                    if "pids" not in f.read().split():
+                        continue
+                with open(os.path.join(base, "cgroup.subtree_control")) as f:
+                    if "pids" not in f.read().split():
+                        continue
+            elif not os.path.exists(os.path.join(base, "pids.current")) and \
+                    not os.path.exists(os.path.join(base, "tasks")):
+                continue
+            if os.access(base, os.W_OK):
+                return base
+        except OSError:
+            continue
+    return None
+
+
+def make_pids_cgroup(base: str, name: str, max_tasks: int) -> str:
+    path = os.path.join(base, name)
+    os.mkdir(path, 0o700)
+    try:
+        with open(os.path.join(path, "pids.max"), "w") as f:
+            f.write(str(max_tasks))
+    except OSError:
+        os.rmdir(path)
+        raise
+    return path
+
+
+def enter_cgroup(path: str):
+    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+
+
+def remove_cgroup(path: str):
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def count_threads(pid: int) -> int:
+    """Tasks of ``pid`` (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rindex(b")") + 2:].split()[17])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,14 +11,13 @@ import atexit
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from . import _protocol
+from . import _protocol, _scratch
 from ._types import IsolationInfo, Limits, RenderResult
 
 SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -83,7 +82,15 @@ def read_paths(mplconfig: str, sandbox_dir: str) -> list:
 
 
 def _remove_stale_scratch():
-    """Remove scratch dirs left by pools whose process died without close() (name carries the pid)."""
+    """Remove scratch dirs left by pools whose process died without close() (name carries the pid).
+    Never raises: a leftover tree, however deep or odd, must not stop a new pool from starting."""
+    try:
+        _remove_stale_scratch_dirs()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _remove_stale_scratch_dirs():
     import re
     base = tempfile.gettempdir()
     try:
@@ -108,7 +115,7 @@ def _remove_stale_scratch():
                 continue
         except OSError:
             continue
-        shutil.rmtree(path, ignore_errors=True)
+        _scratch.remove_tree(path)
 
 
 CANCEL_POLL_S = 0.1  # how often a waiting render asks whether it was cancelled
@@ -155,7 +162,20 @@ class _Worker:
             while True:
                 self.frames.put(_protocol.read_frame(read_exact, self.blob_cap))
         except Exception as e:  # noqa: BLE001 - EOF or garbage: the worker is finished
+            self._kill_group()
             self.frames.put(e)
+
+    def _kill_group(self):
+        """The worker host is gone or lying: kill its whole process group at once, so a job that
+        outlived it (whatever it did to its parent-death signal) does not run on without a clock.
+        Safe against pid reuse: the group leader is our unreaped child until kill() waits for it."""
+        if os.name == "nt" or self.proc.returncode is not None:
+            return
+        try:
+            import signal
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
 
     def _drain(self):
         try:
@@ -455,7 +475,7 @@ class SandboxPool:
                         pass
                     w.kill()
             self._worker = self._spare = None
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            _scratch.remove_tree(self._scratch)
 
     def __enter__(self):
         return self

@@ -206,7 +206,10 @@ def sanitize(svg_text: str, limits, log):
             if "url(" in val.lower() or "@import" in val.lower():
                 _check_css(val, f"attribute {aname} of <{_local(el.tag)[1]}>")
         if _local(el.tag)[1] == "style":
-            _check_css(el.text or "", "<style>")
+            css = "".join(el.itertext())          # ALL the text: after child elements/comments too
+            if "\\" in css:
+                raise UnsafeSVG("CSS escapes in <style> are not allowed")   # \75rl( would hide a url(
+            _check_css(css, "<style>")
         if el.get("id"):
             ids[el.get("id")] = el
 

@@ -22,221 +22,24 @@ import struct
 import sys
 import time
 
-from . import _protocol
+from . import _protocol, _scratch
+from ._child import MAX_TASKS, _out, _reader, _warm, child as _child
 from ._types import Limits
 
 SCRATCH_QUOTA = 256 * 1024 * 1024
 READY_TIMEOUT = 30.0
 
 
-def _out(fd, data: bytes):
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def _reader(fd):
-    def read_exact(n):
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = os.read(fd, min(n - len(buf), 1 << 20))
-            if not chunk:
-                raise EOFError
-            buf += chunk
-        return bytes(buf)
-    return read_exact
-
-
-WARM_CODE = """
-fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-ax.bar(["Q1", "Q2", "Q3"], [3.5, 5.25, 2.0], color="#4c72b0", label="sales 销售")
-ax.plot([0, 1, 2], [1, 2, 1.5], marker="o", color="k")
-ax.set_title("Warm-up")
-ax.set_ylabel("value")
-ax.legend(loc="upper left")
-fig.savefig(os.path.join(output_dir, "warm.png"))
-plt.close(fig)
-im = Image.new("RGB", (64, 32), "white"); ImageDraw.Draw(im).text((2, 2), "w", fill="black")
-im.save(os.path.join(output_dir, "warm2.png"))
-"""
-
-
-def _warm_light():
-    """Cheap warm-up for a pre-forked child: touch the drawing path without a full render."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=50)
-    ax.bar([1, 2], [3, 1])
-    ax.set_title("warm")
-    fig.canvas.draw()
-    plt.close(fig)
-
-
-def _warm(scratch=None):
-    """Run the whole pipeline once on our own chart: imports, font caches, text layout caches and
-    (in a pre-forked child) the copy-on-write faults are paid before a job arrives."""
-    from . import _runner
-    from ._types import Limits
-    _runner.warm_imports()
-    import tempfile
-    d = scratch or tempfile.mkdtemp(prefix="warm-")
-    try:
-        _runner.run_python(WARM_CODE, Limits(), d)
-    finally:
-        for fn in os.listdir(d):
-            try:
-                os.remove(os.path.join(d, fn))
-            except OSError:
-                pass
-        if scratch is None:
-            shutil.rmtree(d, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------------------------- child
-
-def _harden(cfg, scratch, required):
-    """Apply the kernel layers. Returns the list of layers in place. Raises on a required failure."""
-    from . import _linux
-    layers, failed = [], {}
-
-    def step(name, fn):
-        try:
-            r = fn()
-            layers.append(name if r is None or r is True else f"{name}({r})")
-        except Exception as e:  # noqa: BLE001
-            failed[name] = f"{type(e).__name__}: {e}"
-
-    step("no_new_privs", _linux.set_no_new_privs)
-    if os.geteuid() == 0 or _has_caps():
-        step("caps-dropped", _linux.drop_capabilities)
-    if cfg.get("_test_break_landlock"):
-        failed["landlock"] = "broken on purpose (test hook)"
-    elif not cfg.get("disable_landlock"):
-        rp = [p for p in cfg["read_paths"] if os.path.exists(p)]
-        step("landlock", lambda: "abi %d" % _linux.apply_landlock(rp, [scratch], cfg.get("rw_files", [])))
-    if not cfg.get("disable_seccomp"):
-        step("seccomp", lambda: "%d insns" % _linux.apply_seccomp(os.getpid()))
-    for req in required:
-        if not any(layer.startswith(req) for layer in layers):
-            raise RuntimeError(f"sandbox layer {req!r} could not be installed: {failed.get(req, 'not attempted')}")
-    return layers, failed
-
-
-def _has_caps():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    return int(line.split()[1], 16) != 0
-    except OSError:
-        pass
-    return False
-
-
-def _selftest(cfg, layers):
-    """Verify the layers actually bite (a layer that silently does nothing must not pass)."""
-    problems = []
-    if any(x.startswith("landlock") for x in layers):
-        probe = cfg.get("probe_path")
-        if probe and os.path.exists(probe):
-            try:
-                os.close(os.open(probe, os.O_RDONLY))
-                problems.append(f"landlock: {probe} is readable")
-            except PermissionError:
-                pass
-            except OSError:
-                pass
-    if any(x.startswith("seccomp") for x in layers):
-        import socket
-        try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.close()
-            problems.append("seccomp: socket() allowed")
-        except PermissionError:
-            pass
-    return problems
-
-
-def _child(cfg, job_r, res_w, scratch, nproc, required):
-    # runs in the forked child; must never return
-    t_fork = time.monotonic()
-    try:
-        os.setsid()
-        from . import _linux
-        _linux.set_pdeathsig()
-        if os.getppid() != cfg["_zygote_pid"]:
-            os._exit(3)
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        keep = {0, 1, 2, job_r, res_w}
-        os.closerange(3, min(job_r, res_w)) if min(job_r, res_w) > 3 else None
-        for fd in range(3, max(job_r, res_w) + 1):
-            if fd not in keep:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        os.closerange(max(job_r, res_w) + 1, 65536)
-        os.chdir(scratch)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        tw = time.monotonic()
-        _warm(scratch)
-        warm_s = time.monotonic() - tw
-        vm_base = _linux.vm_size_bytes()
-        try:
-            layers, failed = _harden(cfg, scratch, required)
-            problems = _selftest(cfg, layers)
-            if problems:
-                raise RuntimeError("sandbox self-test failed: " + "; ".join(problems))
-        except Exception as e:  # noqa: BLE001 - fail closed
-            _out(res_w, _protocol.encode({"ready": False, "error": f"{e}"}))
-            os._exit(4)
-        _out(res_w, _protocol.encode({"ready": True, "layers": layers, "failed": failed, "warm_s": warm_s,
-                                      "ready_after_s": time.monotonic() - t_fork}))
-        req, _ = _protocol.read_frame(_reader(job_r), 0)
-        os.close(job_r)
-        from . import _runner as _r
-        _r._FRESH_PROCESS = True
-        cpu0, wall0 = time.process_time(), time.monotonic()
-        limits = Limits.from_dict(req.get("limits") or {})
-        _linux.apply_rlimits(limits, vm_base, nproc)
-        from . import _runner
-        try:
-            header, blobs = _runner.run_job(req.get("code", ""), req.get("language", "auto"), limits, scratch,
-                                            req.get("files"))
-        except MemoryError:
-            header, blobs = {"ok": False, "error_type": "MemoryLimit",
-                             "error": f"out of memory (memory_mb={limits.memory_mb})", "log": ""}, []
-        header["job_cpu_s"] = time.process_time() - cpu0   # CPU after the job arrived (critical path)
-        header["job_wall_s"] = time.monotonic() - wall0
-        _out(res_w, _protocol.encode(header, blobs))
-    except BaseException as e:  # noqa: BLE001
-        try:
-            _out(res_w, _protocol.encode({"ok": False, "error_type": "WorkerCrashed",
-                                          "error": f"sandbox child failed: {type(e).__name__}: {e}"}))
-        except BaseException:  # noqa: BLE001
-            pass
-    os._exit(0)
+class _TooManyThreads(Exception):
+    pass
 
 
 # ---------------------------------------------------------------------------------------------- zygote
 
 class _Prepared:
-    def __init__(self, pid, job_w, res_r, scratch):
-        self.pid, self.job_w, self.res_r, self.scratch = pid, job_w, res_r, scratch
+    def __init__(self, pid, job_w, res_r, scratch, cgroup=None):
+        self.pid, self.job_w, self.res_r, self.scratch, self.cgroup = pid, job_w, res_r, scratch, cgroup
         self.ready = None
-
-
-def _dir_size(path):
-    total = 0
-    for root, dirs, files in os.walk(path):
-        for fn in files:
-            try:
-                total += os.lstat(os.path.join(root, fn)).st_size
-            except OSError:
-                pass
-    return total
 
 
 class Zygote:
@@ -264,6 +67,13 @@ class Zygote:
         except OSError:
             pass
         cfg = self.cfg
+        cgroup = None
+        if cfg.get("_pids_base"):
+            try:
+                cgroup = _linux.make_pids_cgroup(cfg["_pids_base"], f"coco-job-{os.getpid()}-{self.n}", MAX_TASKS)
+                cfg = dict(cfg, _cgroup=cgroup)
+            except OSError:
+                pass        # the child then lacks the layer and, if the first one had it, refuses the job
         brk = cfg.get("_test_break_landlock_from_child")
         if brk and self.n >= brk:
             cfg = dict(cfg, _test_break_landlock=True)
@@ -275,7 +85,7 @@ class Zygote:
             os._exit(0)
         os.close(job_r)
         os.close(res_w)
-        self.child = _Prepared(pid, job_w, res_r, scratch)
+        self.child = _Prepared(pid, job_w, res_r, scratch, cgroup)
 
     def _await_ready(self, ch, timeout):
         buf = self._read_until_frame(ch.res_r, time.monotonic() + timeout, 1 << 16)
@@ -287,8 +97,9 @@ class Zygote:
             return {"ready": False, "error": f"bad ready message: {e}"}
         return hdr
 
-    def _read_until_frame(self, fd, deadline, cap, scratch=None):
-        """Read one complete frame from fd. Returns bytes, None on EOF/timeout, or raises OverflowError."""
+    def _read_until_frame(self, fd, deadline, cap, scratch=None, pid=None):
+        """Read one complete frame from fd. Returns bytes, None on EOF/timeout, or raises OverflowError
+        (reply or scratch too large) / _TooManyThreads."""
         buf = bytearray()
         need = None
         last_quota = 0.0
@@ -305,20 +116,30 @@ class Zygote:
                     if total > cap:
                         raise OverflowError("result too large")
                     if len(buf) >= total:
+                        if scratch:
+                            self._check_scratch(scratch)
                         return bytes(buf[:total])
             now = time.monotonic()
             if now >= deadline:
                 return None
             if scratch and now - last_quota > 0.1:
                 last_quota = now
-                if _dir_size(scratch) > SCRATCH_QUOTA:
-                    raise OverflowError(f"output_dir holds more than {SCRATCH_QUOTA >> 20} MiB")
+                self._check_scratch(scratch)
+                if pid and _count_threads(pid) > MAX_TASKS:
+                    raise _TooManyThreads(f"the code started more than {MAX_TASKS} threads")
             r, _, _ = select.select([fd], [], [], min(0.1, deadline - now))
             if r:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     return None
                 buf += chunk
+
+    @staticmethod
+    def _check_scratch(scratch):
+        try:
+            _scratch.usage(scratch, SCRATCH_QUOTA)
+        except _scratch.QuotaExceeded as e:
+            raise OverflowError(str(e))
 
     def _reap(self, ch, kill=True):
         if kill:
@@ -335,7 +156,10 @@ class Zygote:
                 os.close(fd)
             except OSError:
                 pass
-        shutil.rmtree(ch.scratch, ignore_errors=True)
+        _scratch.remove_tree(ch.scratch)
+        if ch.cgroup:
+            from . import _linux
+            _linux.remove_cgroup(ch.cgroup)
         return status
 
     def start(self):
@@ -360,7 +184,8 @@ class Zygote:
                   f"({ready.get('failed') or ready.get('error')})"
         if req in ("auto", "strong", "partial") and not err:
             # every later child must install at least what this one did (fail closed)
-            self.required = [r for r in ("no_new_privs", "landlock", "seccomp", "caps-dropped")
+            self.required = [r for r in ("no_new_privs", "landlock", "seccomp", "caps-dropped", "ipc-ns",
+                                         "pids-cgroup")
                              if any(x.startswith(r) for x in layers)]
         self.tier = tier
         return {"hello": True, "tier": tier, "layers": layers + ["rlimits", "clean-env", "single-use-child"],
@@ -418,10 +243,13 @@ class Zygote:
             cap = _protocol.max_blob(limits) + _protocol.MAX_HEADER + 16
             deadline = time.monotonic() + float(limits.timeout_s)
             try:
-                buf = self._read_until_frame(ch.res_r, deadline, cap, scratch=ch.scratch)
+                buf = self._read_until_frame(ch.res_r, deadline, cap, scratch=ch.scratch, pid=ch.pid)
             except OverflowError as e:
                 self._reap(ch)
                 return {"ok": False, "error_type": "OutputTooLarge", "error": f"output too large: {e}"}, b""
+            except _TooManyThreads as e:
+                self._reap(ch)
+                return {"ok": False, "error_type": "RuntimeError", "error": f"{e} and was stopped"}, b""
             timed_out = buf is None and time.monotonic() >= deadline
             if buf is None:
                 status = self._reap(ch, kill=True)
@@ -462,6 +290,11 @@ class Zygote:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
         return {"ok": False, "error_type": "WorkerCrashed",
                 "error": f"the sandbox process exited (status {code}) without a result (did the code call os._exit?)"}
+
+
+def _count_threads(pid):
+    from . import _linux
+    return _linux.count_threads(pid)
 
 
 def _grow_pipe(fd, size=4 << 20):
@@ -517,7 +350,7 @@ def serve_spawn(cfg, read_exact):
     except BaseException as e:  # noqa: BLE001
         header, blobs = {"ok": False, "error_type": "WorkerCrashed", "error": f"{type(e).__name__}: {e}"}, []
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        _scratch.remove_tree(scratch)
     header["child_s"] = time.monotonic() - t0
     _out(1, _protocol.encode(header, blobs))
 
@@ -546,6 +379,11 @@ def main(cfg_json: str):
     from ._pool import read_paths
     cfg["read_paths"] = read_paths(cfg["mplconfig"], cfg["sandbox_dir"])
     cfg["_zygote_pid"] = os.getpid()
+    if os.geteuid() == 0 and not cfg.get("disable_landlock"):
+        # root: uid 0 is exempt from RLIMIT_NPROC and sees the host's SysV IPC => kernel tools instead
+        from . import _linux
+        cfg["_ipc_ns"] = True
+        cfg["_pids_base"] = _linux.pids_cgroup_dir()
     _grow_pipe(proto_out)
     try:
         import gc

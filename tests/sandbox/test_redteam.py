@@ -189,7 +189,9 @@ def assert_healthy(pool):
 
 # ---------------------------------------------------------------------------------------------- cases
 # (id, code template, expectation). The template is .format()ed with the world/net values.
-# expectation: an error_type string, "ok" (must render, checks in `extra`), or "notok" (any failure).
+# expectation: an error_type string, "ok" (must render, checks in `extra`), "notok" (any failure), or
+# "contained" (image saves outside scratch are captured into it since issue 11: any outcome, and the
+# checks below prove nothing was written outside).
 
 DRAW = "\nfig = plt.figure(figsize=(2, 1), dpi=50); fig.text(0.1, 0.5, str(data)[:80])\n"
 LEAKPIX = ("\nimport numpy as _np\nb = data if isinstance(data, bytes) else str(data).encode()\n"
@@ -247,10 +249,10 @@ CASES = [
     ("truncate_model", "os.truncate({target!r}, 0)", "Forbidden"),
     ("chown_model", "os.chown({target!r}, 65534, 65534)", "Forbidden"),
     ("setxattr_model", "os.setxattr({target!r}, 'user.x', b'1')", "Forbidden"),
-    ("mkdir_tmp", "os.mkdir('/tmp/coco_redteam_dir_{nonce}')", "Forbidden"),
+    ("mkdir_tmp", "os.mkdir('/tmp/coco_redteam_dir_{nonce}')", "contained"),
     ("write_tmp", "open('/tmp/coco_redteam_{nonce}.txt', 'w').write('x')", "Forbidden"),
-    ("savefig_outside", "plt.plot([1, 2]); plt.savefig('/tmp/coco_redteam_{nonce}.png')", "Forbidden"),
-    ("pil_save_outside", "Image.new('RGB', (4, 4)).save(os.path.join({comfy!r}, 'input', 'x.png'))", "Forbidden"),
+    ("savefig_outside", "plt.plot([1, 2]); plt.savefig('/tmp/coco_redteam_{nonce}.png')", "contained"),
+    ("pil_save_outside", "Image.new('RGB', (4, 4)).save(os.path.join({comfy!r}, 'input', 'x.png'))", "contained"),
     ("write_scratch_parent", "open(os.path.join(output_dir, '..', 'escape.txt'), 'w').write('x')", "Forbidden"),
     ("mknod_fifo", "os.mkfifo(os.path.join(output_dir, 'fifo'))", "Forbidden"),
     # --- network
@@ -425,6 +427,8 @@ def test_redteam(pool, world, net, tmp_path, name, template, expect):
         assert res.ok, desc
     elif expect == "notok":
         assert not res.ok, desc
+    elif expect == "contained":
+        assert res.ok or res.error_type in ("Forbidden", "NoOutput"), desc
     elif expect == "resource":
         assert not res.ok and res.error_type in ("RuntimeError", "MemoryLimit", "Timeout"), desc
     elif expect == "forged":

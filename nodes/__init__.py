@@ -27,6 +27,7 @@ NODE_MODULES = (
     "llm_loader",
     "evaluate",
     "dataset",
+    "guidance",
 )
 # Modules that register HTTP routes on the running server.
 ROUTE_MODULES = ("routes",)

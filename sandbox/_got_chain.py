@@ -156,6 +156,11 @@ def _line(o, with_box=True):
     return " ".join(parts)
 
 
+def chain_line(obj) -> str:
+    """One object's chain line (with its box)."""
+    return _line(obj)
+
+
 def got_chain(semantic) -> str:
     """The GoT chain text of a validated semantic layout ("" for none)."""
     return "\n".join(_line(o) for o in chain_objects(semantic))

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import re
 
-from ._got_chain import chain_objects, got_chain, got_palette, object_prompt, parse_got_chain
+from ._got_chain import chain_line, chain_objects, got_chain, got_palette, object_prompt, parse_got_chain
 
 __all__ = ["SCHEMA_VERSION", "SemanticError", "validate_semantic", "box_1000", "got_chain",
-           "parse_got_chain", "chain_objects", "object_prompt", "got_palette", "AXES_KINDS",
+           "parse_got_chain", "chain_objects", "chain_line", "object_prompt", "got_palette", "AXES_KINDS",
            "TEXT_ROLES", "SHAPE_KINDS", "SOURCES"]
 
 SCHEMA_VERSION = 1

@@ -23,6 +23,7 @@ NODE_MODULES = (
     "sandbox_render",
     "model_loader",
     "codegen",
+    "inspect_node",
     "draft_refine",
     "llm_loader",
     "evaluate",

@@ -29,6 +29,8 @@ CocoLLM = io.Custom("COCO_LLM")
 # COCO_MODEL: the CoCo/BAGEL model from CoCo_ModelLoader; it writes code through its LogitsModel
 # view (``as_logits_model()``, or start/step on the object itself).
 CocoModel = io.Custom("COCO_MODEL")
+# COCO_INSPECT: inspection settings from CoCo_InspectSettings (nodes/inspect_node.py, verify/).
+CocoInspect = io.Custom("COCO_INSPECT")
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
 _TEXT_INTERVAL_S = 0.15  # at most ~7 progress_text frames a second
@@ -199,7 +201,10 @@ class CodeGen(io.ComfyNode):
             description=(
                 "Code as chain of thought: the model writes a program (Python matplotlib/PIL or SVG) that "
                 "draws the prompt as a draft. With max_repairs > 0 the code is rendered in the sandbox and, "
-                "when it fails, sent back to the model with the error to fix. Text streams onto the node."
+                "when it fails, sent back to the model with the error to fix. With 'inspect' connected, every "
+                "draft that renders is inspected and the findings go back to the model for corrected code "
+                "(up to max_rounds; it stops when a draft passes and keeps the best-scoring round). Text "
+                "streams onto the node."
             ),
             inputs=[
                 CocoModel.Input("coco_model", optional=True,
@@ -238,14 +243,25 @@ class CodeGen(io.ComfyNode):
                 CocoFiles.Input("files", optional=True,
                                 tooltip="Optional data/style/helper files (CoCo Input Files): the prompt tells the "
                                         "model their names, sizes and first lines, and the repair renders see them."),
+                CocoInspect.Input("inspect", optional=True,
+                                  tooltip="Optional CoCo_InspectSettings: render each draft, check it against the "
+                                          "prompt (and spec), and send the findings back for corrected code, up to "
+                                          "its max_rounds. Needs the sandbox."),
             ],
             outputs=[
-                io.String.Output("code", display_name="code", tooltip="The drawing program (last version)."),
+                io.String.Output("code", display_name="code",
+                                 tooltip="The drawing program: the last version, or with 'inspect' the "
+                                         "best-scoring round's."),
                 io.String.Output("status", display_name="status",
                                  tooltip="'ok', or 'failed: <reason>' when no working code came out."),
                 io.Int.Output("rounds", display_name="rounds", tooltip="Model calls made: 1 + repairs used."),
                 io.String.Output("log", display_name="log",
                                  tooltip="Every round: what was asked, the code, the render status and error."),
+                io.Image.Output("trajectory", display_name="trajectory",
+                                tooltip="Every rendered round's draft, in order (one white image when nothing "
+                                        "rendered). Smaller drafts sit top-left on white."),
+                io.String.Output("inspection", display_name="inspection",
+                                 tooltip="JSON: per round its kind, status, score, passed, findings; the kept round."),
             ],
             hidden=[io.Hidden.unique_id],
         )
@@ -253,7 +269,7 @@ class CodeGen(io.ComfyNode):
     @classmethod
     def execute(cls, prompt: str, language: str, system_prompt: str, seed: int, temperature: float,
                 top_p: float, top_k: int, max_new_tokens: int, think: bool, max_repairs: int,
-                coco_model=None, llm=None, files=None) -> io.NodeOutput:
+                coco_model=None, llm=None, files=None, inspect=None) -> io.NodeOutput:
         from ..codegen.backend import BackendError, GenerationParams, GenerationStopped
         from ..codegen.prompts import build_messages, describe_files
         from ..codegen.repair import generate_code
@@ -267,6 +283,7 @@ class CodeGen(io.ComfyNode):
         # Texts from a loaded workflow or another node, on a sandbox without file/network isolation:
         # no code is written from them until the user approved them (issue 17; approval.py).
         approval.require_inputs(NODE_ID, node_id, {"prompt": prompt, "system_prompt": system_prompt})
+        user_prompt = prompt  # what the draft is inspected against (without the files description)
         if files is not None and files.files:
             prompt = prompt.rstrip() + "\n\n" + describe_files(files.pairs())
         messages = build_messages(prompt, language, system_prompt, backend.prompt_style, think)
@@ -274,15 +291,21 @@ class CodeGen(io.ComfyNode):
                                   max_new_tokens=max_new_tokens)
         local_source = generated_locally(backend)
         render, why_not = (None, "")
-        if max_repairs > 0:
+        if max_repairs > 0 or inspect is not None:
             render, why_not = _sandbox_render(local_source, files)
             if render is None:
                 log.warning("ComfyUI-CoCo: %s: %s", NODE_ID, why_not)
         streamer = _Streamer(node_id, max_new_tokens)
+        checker, corrections = None, 0
+        if inspect is not None and render is not None:
+            from .inspect_node import codegen_inspector
+
+            checker = codegen_inspector(user_prompt, inspect, streamer.status)
+            corrections = max(0, int(getattr(inspect, "max_rounds", 1)) - 1)
         try:
             result = generate_code(backend, messages, params, language, render=render, max_repairs=max_repairs,
                                    on_token=streamer.on_token, should_stop=_interrupt_check,
-                                   on_round=streamer.new_round)
+                                   on_round=streamer.new_round, inspect=checker, max_corrections=corrections)
         except BackendError as e:
             streamer.status(f"error: {e}")
             raise CoCoError(NODE_ID, str(e)) from None
@@ -294,7 +317,10 @@ class CodeGen(io.ComfyNode):
         if why_not:
             log_text += f"\n\nnote: {why_not}"
         streamer.status(f"[{result.status}; {result.rounds} round(s)]")
-        return io.NodeOutput(result.code, result.status, result.rounds, log_text)
+        from .inspect_node import trajectory_outputs
+
+        trajectory, inspection = trajectory_outputs(result)
+        return io.NodeOutput(result.code, result.status, result.rounds, log_text, trajectory, inspection)
 
 
 class OpenAIBackend(io.ComfyNode):

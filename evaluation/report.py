@@ -57,7 +57,7 @@ def _plots(records: list[dict]) -> list[tuple[str, str]]:
         vals = [v for v in vals if isinstance(v, (int, float))]
         if not vals:
             continue
-        fig = Figure(figsize=(4.2, 2.6), dpi=100)
+        fig = Figure(figsize=(3.8, 2.3), dpi=100)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(111)
         ax.hist(vals, bins=20, range=rng, color="#4c72b0", edgecolor="white")

@@ -161,7 +161,8 @@ class ServerSource:
         times["fetch_s"] = time.perf_counter() - t1
         err = history_error(entry)
         if err is not None:
-            out.status, out.error_type = "failed", err.get("exception_type") or "ExecutionError"
+            out.status = "failed"
+            out.error_type = str(err.get("exception_type") or "ExecutionError").rsplit(".", 1)[-1]
             out.error = f"{err.get('node_type', '?')} (node {err.get('node_id', '?')}): {err.get('exception_message', '')}".strip()
         elif not any(im is not None for im in out.images.values()):
             out.status, out.error_type, out.error = "failed", "NoOutput", "the output nodes returned no image"

@@ -46,7 +46,8 @@ try {
   await page.screenshot({ path: path.join(OUT, "report_full.png"), fullPage: true });
   if (args.docshot) {
     await page.setViewportSize({ width: 1300, height: 900 });
-    await page.screenshot({ path: path.resolve(args.docshot) });
+    const h = await page.evaluate(() => Math.min(document.body.scrollHeight, 1650));
+    await page.screenshot({ path: path.resolve(args.docshot), fullPage: true, clip: { x: 0, y: 0, width: 1300, height: h } });
   }
   console.log(JSON.stringify({ ok: true, errors, requests, ...info }));
 } catch (e) {

@@ -96,13 +96,16 @@ def _workflow(fake) -> dict:
         "5": {"class_type": "CoCo_SandboxRender",
               "inputs": {"code": ["2", 0], "language": "auto", "max_megapixels": 4.0, "timeout_s": 20.0}},
         "6": {"class_type": "PreviewAny", "inputs": {"source": ["5", 2]}},
+        # a stand-in for the refinement stage (a blur): the report shows what it costs the text
+        "8": {"class_type": "ImageBlur", "inputs": {"image": ["5", 0], "blur_radius": 3, "sigma": 2.5}},
+        "9": {"class_type": "PreviewImage", "inputs": {"images": ["8", 0]}},
     }
 
 
 def _cli(server, tmp, extra=()):
     cmd = [sys.executable, "-m", "evaluation", str(tmp / "set.jsonl"), "--server", server.url,
            "--workflow", str(tmp / "wf.json"), "--prompt-input", "2.prompt", "--draft", "5", "--code", "3",
-           "--rounds", "4", "--status", "7", "--layout", "6", "--out", str(tmp / "out"), "--timeout", "120", *extra]
+           "--rounds", "4", "--status", "7", "--layout", "6", "--final", "9", "--out", str(tmp / "out"), "--timeout", "120", *extra]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=400)
 
 
@@ -125,6 +128,8 @@ def test_cli_runs_a_workflow_scores_reports_and_resumes(server, fake, tmp_path):
     if "semantic" in layout:
         assert chart["structure"]["layout"]["score"] == 1.0, chart["structure"]["layout"]
     assert chart["times"]["execute_s"] > 0 and chart["times"]["ocr_s"] > 0
+    assert set(chart["files"]) == {"draft", "final", "code", "layout"} and "longtext" in chart["text"]["final"]
+    assert chart["primary"]["text_source"] == "final"
 
     assert sign["status"] == "ok" and sign["exec"]["rounds"] == 2
     assert sign["text"]["draft"]["longtext"]["recall"] == 1.0, sign["ocr"]
@@ -132,7 +137,7 @@ def test_cli_runs_a_workflow_scores_reports_and_resumes(server, fake, tmp_path):
     assert never["status"] == "failed" and not never["exec"]["ok"] and never["exec"]["rounds"] == 2
     assert never["exec"]["gen_status"].startswith("failed")
     assert "CoCo_SandboxRender" in never["error"] and "never works" in never["error"]
-    assert never["text"]["draft"]["longtext"]["recall"] == 0.0
+    assert never["text"]["draft"]["longtext"]["recall"] == 0.0 == never["text"]["final"]["longtext"]["recall"]
 
     assert "items 3: ok 2, failed 1" in proc.stdout
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -164,7 +169,7 @@ def _open_in_browser(report):
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     assert info["ok"], info
     assert info["errors"] == [] and info["requests"] == [], info
-    assert info["images"] >= 3 and info["broken"] == 0, info       # 2 drafts + the plots, all decoded
+    assert info["images"] >= 5 and info["broken"] == 0, info       # 2 drafts, 2 finals, the plots: all decoded
     assert info["tables"] >= 2 and "Quarterly Revenue" in info["text"] and "never works" in info["text"]
     assert (ARTIFACTS / "report_full.png").stat().st_size > 10_000
 
@@ -172,19 +177,19 @@ def _open_in_browser(report):
 def test_evaluate_node_scores_an_image_in_a_graph(server, fake):
     wf = _workflow(fake)
     wf["2"]["inputs"]["prompt"] = ITEMS[0]["prompt"]
-    wf["8"] = {"class_type": "CoCo_Evaluate",
+    wf["20"] = {"class_type": "CoCo_Evaluate",
                "inputs": {"image": ["5", 0], "required_text": "Quarterly Revenue\nQ1\nQ2\nQ3", "lang": "en",
                           "rule": "longtext", "spec": json.dumps(ITEMS[0]["spec"]), "layout": ["5", 2], "ocr": True}}
-    wf["9"] = {"class_type": "PreviewAny", "inputs": {"source": ["8", 1]}}
+    wf["21"] = {"class_type": "PreviewAny", "inputs": {"source": ["20", 1]}}
     entry = server.run(wf, timeout=300)
     assert execution_error(entry) is None, execution_error(entry)
-    summary = entry["outputs"]["8"]["text"][0]
-    rec = json.loads(entry["outputs"]["9"]["text"][0])
+    summary = entry["outputs"]["20"]["text"][0]
+    rec = json.loads(entry["outputs"]["21"]["text"][0])
     assert rec["text"]["final"]["longtext"]["total"] == 5 and rec["primary"]["text_score"] >= 0.8, summary
     assert "LongText final" in summary and "structure (ocr_final)" in summary
 
     bad = _workflow(fake)
-    bad["8"] = {"class_type": "CoCo_Evaluate",
+    bad["20"] = {"class_type": "CoCo_Evaluate",
                 "inputs": {"image": ["5", 0], "required_text": "", "lang": "en", "rule": "longtext", "spec": "{oops",
                            "ocr": True}}
     bad["2"]["inputs"]["prompt"] = ITEMS[0]["prompt"]

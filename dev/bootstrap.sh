@@ -14,8 +14,27 @@ fi
 VPY="$VENV/bin/python"
 pip_() { "$VPY" -m pip install --disable-pip-version-check -q "$@"; }
 
+TORCH_PINS=("torch==${TORCH_VERSION:-2.14.1}" "torchvision==${TORCHVISION_VERSION:-0.29.1}")
+# Without an NVIDIA GPU, PyTorch's CPU build (about 1 GB in the venv) instead of PyPI's default
+# Linux x86_64 build, which brings about 3 GB of NVIDIA libraries (a 6-7 GB venv). Only Linux
+# x86_64 needs this: PyPI's aarch64 and macOS wheels are CPU/MPS builds already. The CPU build
+# of torchvision comes only from PyTorch's own index (TORCH_CPU_INDEX): PyPI's torchvision does
+# not import beside a CPU torch ("operator torchvision::nms does not exist"), and ComfyUI imports
+# torchvision at start-up. Where that index cannot be reached, the default build is installed.
+cpu_torch() {
+  [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || return 1
+  { command -v nvidia-smi || [ -e /proc/driver/nvidia ]; } >/dev/null 2>&1 && return 1
+  pip_ --timeout 20 --retries 1 --index-url "${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}" \
+    "${TORCH_PINS[@]}" 2>/dev/null || return 1
+  "$VPY" -c 'import sys, torch, torchvision; sys.exit(torch.version.cuda is not None)' 2>/dev/null
+}
 if ! "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
-  pip_ "torch==${TORCH_VERSION:-2.14.1}" "torchvision==${TORCHVISION_VERSION:-0.29.1}"
+  if ! cpu_torch; then
+    [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && ! command -v nvidia-smi >/dev/null \
+      && echo "bootstrap: no CPU build of torch + torchvision from ${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu};" \
+              "installing the default build (with ~3 GB of NVIDIA libraries)" >&2
+    pip_ "${TORCH_PINS[@]}"
+  fi
 fi
 
 if [ ! -f "$COMFY/main.py" ]; then
@@ -48,8 +67,12 @@ fi
 stamp="$VENV/.coco-deps"
 want=$(cat "$COMFY/requirements.txt" requirements.txt requirements-dev.txt requirements-ocr.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  # ComfyUI 0.3.75 imports requests in app/frontend_management.py without listing it.
-  pip_ -r "$COMFY/requirements.txt" requests
+  # ComfyUI 0.3.75 imports requests in app/frontend_management.py without listing it. The torch
+  # and torchvision chosen above are pinned, so no requirement (torchaudio...) swaps the build.
+  pins=$(mktemp)
+  "$VPY" -c 'import torch, torchvision; print(f"torch=={torch.__version__}\ntorchvision=={torchvision.__version__}")' > "$pins"
+  pip_ -c "$pins" -r "$COMFY/requirements.txt" requests
+  rm -f "$pins"
   pip_ -r requirements.txt -r requirements-dev.txt
   pip_ -r requirements-ocr.txt  # optional OCR for CoCo_Inspect (the tests exercise it)
   echo "$want" > "$stamp"

@@ -21,6 +21,7 @@ from comfy_api.latest import io, ui
 
 from ..models.bagel.config import RENORM_TYPES
 from .common import CoCoError
+from .io_types import COCO_MODEL
 
 NODE_ID = "CoCo_DraftRefine"
 COMPOSITE_ID = "CoCo_ProtectComposite"
@@ -55,7 +56,7 @@ class DraftRefine(io.ComfyNode):
                 "VAEEncode -> KSampler(denoise) -> VAEDecode -> CoCo_ProtectComposite."
             ),
             inputs=[
-                io.Custom("COCO_MODEL").Input("coco_model", tooltip="The CoCo/BAGEL model from CoCo_ModelLoader."),
+                COCO_MODEL.Input("coco_model", tooltip="The CoCo/BAGEL model from CoCo_ModelLoader."),
                 io.Vae.Input("vae", tooltip="The FLUX autoencoder (ae.safetensors of BAGEL/CoCo) loaded with core "
                                             "'Load VAE'. Its raw latents are converted to BAGEL's scaling "
                                             "(0.3611 * (z - 0.1159)) and back."),
@@ -65,6 +66,10 @@ class DraftRefine(io.ComfyNode):
                                tooltip="The draft from CoCo_SandboxRender. Not connected: text-to-image from the "
                                        "prompt alone (at width x height)."),
                 io.Mask.Input("protect", optional=True, tooltip=_MASK_TIP),
+                io.String.Input("verification", multiline=True, default="", optional=True, force_input=True,
+                                tooltip="Optional: CoCo's verification of the draft (e.g. CoCo_Inspect's critique): "
+                                        "a text segment after the draft's ViT tokens and the prompt, right before "
+                                        "generation, as in CoCo's training sequence. Ignored without a draft."),
                 io.Int.Input("feather", default=2, min=0, max=256, tooltip=_FEATHER_TIP),
                 io.Int.Input("steps", default=50, min=2, max=200,
                              tooltip="Timesteps of the flow schedule; the model runs steps - 1 times (reference: 50)."),
@@ -122,7 +127,7 @@ class DraftRefine(io.ComfyNode):
     def execute(cls, coco_model, vae, prompt: str, steps: int, cfg_text_scale: float, cfg_img_scale: float,
                 cfg_interval_start: float, cfg_interval_end: float, timestep_shift: float, cfg_renorm_type: str,
                 cfg_renorm_min: float, seed: int, max_resolution: int, feather: int = 2, draft=None, protect=None,
-                width: int = 1024, height: int = 1024) -> io.NodeOutput:
+                width: int = 1024, height: int = 1024, verification: str = "") -> io.NodeOutput:
         from ..models.bagel.refine import run_draft_refine
         from ..models.errors import FixableError
 
@@ -133,7 +138,7 @@ class DraftRefine(io.ComfyNode):
                 cfg_interval=(cfg_interval_start, cfg_interval_end), timestep_shift=timestep_shift,
                 cfg_renorm_type=cfg_renorm_type, cfg_renorm_min=cfg_renorm_min, seed=seed,
                 max_resolution=max_resolution, width=width, height=height,
-                batch_note=(draft is not None and draft.shape[0] > 1))
+                batch_note=(draft is not None and draft.shape[0] > 1), verification=verification or "")
         except FixableError as e:
             raise e.at(NODE_ID, CoCoError) from None
         return io.NodeOutput(result.image, result.draft_fed, {"samples": result.latent}, result.report,

@@ -24,7 +24,7 @@ def _check_vae(node, vae, cfg):
 def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feather=2, steps=50,
                      cfg_text_scale=4.0, cfg_img_scale=2.0, cfg_interval=(0.0, 1.0), timestep_shift=3.0,
                      cfg_renorm_type="text_channel", cfg_renorm_min=0.0, seed=0, max_resolution=1024,
-                     width=1024, height=1024, batch_note=False) -> RefineResult:
+                     width=1024, height=1024, batch_note=False, verification="") -> RefineResult:
     import torch
 
     import comfy.latent_formats
@@ -47,6 +47,14 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
         notes.append("the prompt is empty: the model only sees the draft.")
     ids = model.tokenizer.encode(text)
     ids = list(getattr(ids, "ids", ids))
+    vids = []
+    if verification and verification.strip():
+        if draft is None:
+            notes.append("the verification is ignored without a draft (it describes the draft).")
+        else:
+            vids = model.tokenizer.encode(verification.strip())
+            vids = list(getattr(vids, "ids", vids))
+            notes.append(f"verification: {len(vids)} tokens after the draft's ViT tokens and the prompt.")
 
     if draft is not None:
         dh, dw = int(draft.shape[1]), int(draft.shape[2])
@@ -63,7 +71,7 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
         vw, vh = R.bagel_resize_size(W, H, vit_max, min(R.VIT_MIN, vit_max), v.patch_size)
         vit_img = R.to_model_tensor(R.resize_pil(draft_fed, vw, vh))
         n_vit = (vw // v.patch_size) * (vh // v.patch_size)
-        kv_tokens = 2 * (hw[0] * hw[1] + 2 + n_vit + 2) + 2 * (len(ids) + 2)
+        kv_tokens = 2 * (hw[0] * hw[1] + 2 + n_vit + 2) + 2 * (len(ids) + 2) + (2 * (len(vids) + 2) if vids else 0)
     else:
         W, H = R.t2i_size(width, height, max_resolution, stride=stride, model_max_side=cfg.max_image_side)
         hw = (H // stride, W // stride)
@@ -78,7 +86,7 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
 
     with torch.inference_mode():
         if draft is not None:
-            ctx = S.edit_contexts(model, ids, packed, hw, vit_img)
+            ctx = S.edit_contexts(model, ids, packed, hw, vit_img, **({"verification_ids": vids} if vids else {}))
         else:
             ctx = S.t2i_contexts(model, ids)
         noise = S.make_noise(seed, n_tokens, cfg.patch_latent_dim)

@@ -74,14 +74,23 @@ def t2i_contexts(model, text_ids) -> Contexts:
     return Contexts(cond, empty, img_uncond)
 
 
-def edit_contexts(model, text_ids, packed_latent: torch.Tensor, hw, vit_image: torch.Tensor) -> Contexts:
+def edit_contexts(model, text_ids, packed_latent: torch.Tensor, hw, vit_image: torch.Tensor,
+                  verification_ids=None) -> Contexts:
     """3c: cond = [VAE image (t=0), ViT image, text]; text-uncond = [VAE image, ViT image];
     img-uncond = [text].  The images are prefilled once; the text-uncond branch is a copy of the
-    cache taken before the text (as the reference deep-copies its context)."""
+    cache taken before the text (as the reference deep-copies its context).
+
+    ``verification_ids`` (CoCo's draft verification, e.g. CoCo_Inspect's critique): one more text
+    segment after the draft's ViT tokens and the prompt, right before generation (CoCo's training
+    sequence: prompt, draft ViT, verification, noisy VAE tokens), in the text branches (cond and
+    img-uncond); the text-uncond branch drops it with the rest of the text."""
     images = model.prefill_vit(model.prefill_vae(model.new_context(), packed_latent, hw), vit_image)
     text_uncond = images.clone()
     cond = model.prefill_text(images, text_ids)
     img_uncond = model.prefill_text(model.new_context(), text_ids)
+    if verification_ids:
+        cond = model.prefill_text(cond, verification_ids)
+        img_uncond = model.prefill_text(img_uncond, verification_ids)
     return Contexts(cond, text_uncond, img_uncond)
 
 

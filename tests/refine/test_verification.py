@@ -1,0 +1,42 @@
+"""CoCo_DraftRefine's verification: a text segment after the draft's ViT tokens and the prompt,
+right before generation, in the text branches only (tiny real checkpoint, real contexts)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+from comfyui_coco.models.bagel import sampler as S
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+from test_bagel_parity import TINY, load_tiny  # noqa: E402
+
+
+def test_verification_goes_after_the_vit_tokens_and_the_prompt():
+    from safetensors.torch import load_file
+
+    R = load_file(str(TINY / "fixtures.safetensors"))
+    packed, px = R["edit.vae_latent_packed"], R["inputs.vit_pixel_values"]
+    prompt, verification = [5, 6, 7], [40, 41, 42, 43]
+    with torch.inference_mode():
+        m = load_tiny()
+        base = S.edit_contexts(m, prompt, packed, (3, 2), px)
+        ver = S.edit_contexts(m, prompt, packed, (3, 2), px, verification_ids=verification)
+        n = len(verification) + 2
+        assert ver.cond.kv_len == base.cond.kv_len + n and ver.cond.rope == base.cond.rope + n
+        assert ver.img_uncond.kv_len == base.img_uncond.kv_len + n
+        assert ver.text_uncond.kv_len == base.text_uncond.kv_len  # the text-dropped branch has none
+        # everything before the verification is the same cache, bit for bit
+        k = base.cond.kv_len
+        assert torch.equal(ver.cond.cache.k[0][:k], base.cond.cache.k[0][:k])
+        # and it is the same as prefilling the verification by hand after the prompt
+        by_hand = m.prefill_text(S.edit_contexts(m, prompt, packed, (3, 2), px).cond, verification)
+        assert torch.equal(ver.cond.cache.k[1][: ver.cond.kv_len], by_hand.cache.k[1][: by_hand.kv_len])
+        x = R["edit_vel.x_t"]
+        v0 = m.velocity(x, 0.75, (3, 2), base.cond)
+        v1 = m.velocity(x, 0.75, (3, 2), ver.cond)
+        assert not torch.equal(v0, v1)  # the model sees it
+        empty = S.edit_contexts(m, prompt, packed, (3, 2), px, verification_ids=[])
+        assert torch.equal(m.velocity(x, 0.75, (3, 2), empty.cond), v0)  # empty = no verification

@@ -15,6 +15,7 @@ from comfy_api.latest import io
 
 from ..codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
 from .common import CoCoError
+from .io_types import COCO_INSPECT, COCO_LLM, COCO_MODEL
 from .input_files import CocoFiles
 
 log = logging.getLogger("ComfyUI-CoCo")
@@ -22,15 +23,8 @@ log = logging.getLogger("ComfyUI-CoCo")
 NODE_ID = "CoCo_CodeGen"
 BACKEND_NODE_ID = "CoCo_OpenAIBackend"
 
-# COCO_LLM: any object with generate(messages, params, on_token, should_stop) -> str (a backend,
-# e.g. from CoCo_OpenAIBackend), or a local model implementing the LogitsModel interface
-# (codegen//backend.py), e.g. a Qwen2 coder from a loader node.
-CocoLLM = io.Custom("COCO_LLM")
-# COCO_MODEL: the CoCo/BAGEL model from CoCo_ModelLoader; it writes code through its LogitsModel
-# view (``as_logits_model()``, or start/step on the object itself).
-CocoModel = io.Custom("COCO_MODEL")
-# COCO_INSPECT: inspection settings from CoCo_InspectSettings (nodes/inspect_node.py, verify/).
-CocoInspect = io.Custom("COCO_INSPECT")
+# the pack's socket types (what each carries: nodes/io_types.py)
+CocoLLM, CocoModel, CocoInspect = COCO_LLM, COCO_MODEL, COCO_INSPECT
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
 _TEXT_INTERVAL_S = 0.15  # at most ~7 progress_text frames a second

@@ -14,12 +14,12 @@ from comfy_api.latest import io
 
 from ..models.weight_dtype import CHOICES as LOAD_DTYPES
 from .common import CoCoError, list_model_entries, resolve_model_entry
+from .io_types import COCO_LLM
 
 NODE_ID = "CoCo_LLMLoader"
 FOLDER_KEY = "LLM"
 BACKENDS = ["auto", "native", "transformers"]
 EMPTY = "(no model folder in models/LLM)"
-COCO_LLM = io.Custom("COCO_LLM")
 
 LAYOUT_FIX = ("put a Hugging Face model folder (config.json, model.safetensors or model-*.safetensors shards + "
               "model.safetensors.index.json, tokenizer.json, tokenizer_config.json, generation_config.json), e.g. "

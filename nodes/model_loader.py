@@ -21,13 +21,13 @@ from comfy_api.latest import io
 from ..models.weight_dtype import CHOICES as LOAD_DTYPES
 from ..models.weight_dtype import WEIGHT_DTYPES
 from .common import CoCoError, list_model_entries, resolve_model_entry
+from .io_types import COCO_MODEL
 
 LOADER_ID = "CoCo_ModelLoader"
 CONVERT_ID = "CoCo_ConvertCheckpoint"
 FOLDER_KEY = "coco"
 EMPTY = "(no checkpoint in models/coco)"
 FOLDER_MARKERS = ("ema.safetensors", "llm_config.json")
-COCO_MODEL = io.Custom("COCO_MODEL")
 
 DOWNLOAD_FIX = ("put the official folder from huggingface.co/ByteDance-Seed/BAGEL-7B-MoT (or the CoCo weights: "
                 "ema.safetensors, llm_config.json, vit_config.json, tokenizer.json, vocab.json, merges.txt, "

@@ -97,3 +97,70 @@ def history_seconds(entry: dict) -> float | None:
     if start is None or end is None:
         return None
     return (end - start) / 1000.0
+
+
+class NodeTimer:
+    """Seconds per node of one prompt from the server's websocket ``executing`` events (one node
+    starts when the previous one ends). Optional: without the ``websocket-client`` package, or if
+    the socket fails, ``usable`` is False and only whole-workflow times are recorded."""
+
+    def __init__(self, client: ComfyClient):
+        self.ws = None
+        try:
+            import websocket  # websocket-client
+
+            ws_url = client.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+            self.ws = websocket.create_connection(f"{ws_url}/ws?clientId={client.client_id}", timeout=1)
+            self._timeout_exc = websocket.WebSocketTimeoutException
+        except Exception:  # noqa: BLE001 - optional
+            self.ws = None
+
+    @property
+    def usable(self) -> bool:
+        return self.ws is not None
+
+    def follow(self, prompt_id: str, timeout: float) -> dict | None:
+        """{node_id: seconds} once the prompt ended, or None (timeout / socket lost)."""
+        starts: list[tuple[str, float]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                op, data = self.ws.recv_data()
+            except self._timeout_exc:
+                continue
+            except Exception:  # noqa: BLE001 - socket lost: fall back to polling
+                self.close()
+                return None
+            if op != 0x1:
+                continue
+            try:
+                msg = json.loads(data)
+            except ValueError:
+                continue
+            d = msg.get("data") or {}
+            if d.get("prompt_id") != prompt_id:
+                continue
+            now = time.monotonic()
+            kind = msg.get("type")
+            if kind == "executing":
+                starts.append((d.get("node"), now))
+                if d.get("node") is None:
+                    break
+            elif kind in ("execution_error", "execution_interrupted"):
+                starts.append((None, now))
+                break
+        else:
+            return None
+        out: dict[str, float] = {}
+        for (node, t0), (_, t1) in zip(starts, starts[1:]):
+            if node is not None:
+                out[node] = out.get(node, 0.0) + (t1 - t0)
+        return out
+
+    def close(self):
+        if self.ws is not None:
+            try:
+                self.ws.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.ws = None

@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from . import scoring
-from .comfy_client import ComfyClient, ServerError, history_error, history_seconds
+from .comfy_client import ComfyClient, NodeTimer, ServerError, history_error, history_seconds
 from .sets import Item
 from .store import Store
 
@@ -110,19 +110,29 @@ class ServerSource:
         self.workflow, self.node, self.input, self.outputs = workflow, node, inp, dict(outputs)
         self.timeout_s = timeout_s
         self.client = client or ComfyClient(url)
+        self._timer: NodeTimer | None = None
+
+    def _node_times(self, pid: str) -> dict | None:
+        return self._timer.follow(pid, self.timeout_s) if self._timer and self._timer.usable else None
 
     def produce(self, item: Item) -> Outputs:
         from PIL import Image
 
         wf = copy.deepcopy(self.workflow)
         wf[self.node].setdefault("inputs", {})[self.input] = item.prompt
+        if self._timer is None:          # listen before queueing: no event is missed
+            self._timer = NodeTimer(self.client)
         t0 = time.perf_counter()
         try:
             pid = self.client.queue(wf)
         except ServerError as e:
             return Outputs(status="error", error=str(e), error_type="Server")
-        entry = self.client.wait(pid, self.timeout_s)
+        per_node = self._node_times(pid)
+        entry = self.client.wait(pid, max(5.0, self.timeout_s - (time.perf_counter() - t0)))
         times = {"workflow_s": time.perf_counter() - t0}
+        for nid, sec in (per_node or {}).items():   # time per stage: summed per node class
+            k = f"stage_{wf.get(nid, {}).get('class_type', nid)}_s"
+            times[k] = times.get(k, 0.0) + sec
         if entry is None:
             self.client.cancel(pid)
             return Outputs(status="timeout", error=f"the workflow ran longer than {self.timeout_s:g} s and was cancelled",

@@ -6,7 +6,8 @@ test-artifacts/evaluation/); a rerun resumes. CoCo_Evaluate scores an image insi
 
 Items: a bar chart (right first time), a sign (repaired once: 2 rounds), code that never works
 (the workflow fails: recorded as failed, scored as an image without text).
-Seen failing: with ServerSource collecting the draft from the wrong node id the chart scores 0.
+Seen failing: before CoCo_Evaluate was an output node, a graph ending in it never ran it (no error
+for the broken spec); the rounds mean was first expected without the failed item's two rounds.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def test_cli_runs_a_workflow_scores_reports_and_resumes(server, fake, tmp_path):
     assert chart["times"]["execute_s"] > 0 and chart["times"]["ocr_s"] > 0
     assert set(chart["files"]) == {"draft", "final", "code", "layout"} and "longtext" in chart["text"]["final"]
     assert chart["primary"]["text_source"] == "final"
+    # time per stage from the websocket (websocket-client is installed with the dev requirements)
+    assert {"stage_CoCo_CodeGen_s", "stage_CoCo_SandboxRender_s", "stage_ImageBlur_s"} <= set(chart["times"]), chart["times"]
 
     assert sign["status"] == "ok" and sign["exec"]["rounds"] == 2
     assert sign["text"]["draft"]["longtext"]["recall"] == 1.0, sign["ocr"]

@@ -24,11 +24,12 @@ class InputError(ValueError):
 
 
 def safe_name(name) -> str:
-    """The base name of ``name`` if it is a plain, portable file name, else raise InputError."""
+    """``name`` if it is a plain, portable file name (no folder part), else raise InputError."""
     if not isinstance(name, str):
         raise InputError("an input file name is not a string")
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not _SAFE.match(base) or base in RESERVED or base.endswith((".", " ")) or ".." in base:
+    base = name.strip()
+    if "/" in base or "\\" in base or not _SAFE.match(base) or base in RESERVED or base.endswith((".", " ")) \
+            or ".." in base:
         raise InputError(f"input file name {name[:80]!r} is not allowed (letters, digits, '.', '_', '-', ' ')")
     return base
 

@@ -14,6 +14,7 @@ import time
 from comfy_api.latest import io
 
 from ..codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
+from ..models.interrupt import check_interrupt
 from .common import CoCoError
 from .io_types import COCO_INSPECT, COCO_LLM, COCO_MODEL
 from .input_files import CocoFiles
@@ -121,12 +122,6 @@ class _Streamer:
 
     def flush(self) -> None:
         self._send(force=True)
-
-
-def _interrupt_check() -> None:
-    import comfy.model_management
-
-    comfy.model_management.throw_exception_if_processing_interrupted()
 
 
 def generated_locally(backend) -> bool:
@@ -298,7 +293,7 @@ class CodeGen(io.ComfyNode):
             corrections = max(0, int(getattr(inspect, "max_rounds", 1)) - 1)
         try:
             result = generate_code(backend, messages, params, language, render=render, max_repairs=max_repairs,
-                                   on_token=streamer.on_token, should_stop=_interrupt_check,
+                                   on_token=streamer.on_token, should_stop=check_interrupt,
                                    on_round=streamer.new_round, inspect=checker, max_corrections=corrections)
         except BackendError as e:
             streamer.status(f"error: {e}")

@@ -102,3 +102,18 @@ def resolve_model_entry(key: str, name: str, *, node: str, empty: str, fix: str)
             return p
     raise CoCoError(node, f"'{name}' is not in ComfyUI/models/{key}/ (any more).",
                     "pick another entry, or press R in the UI to refresh the list. " + fix)
+
+
+def progress_with_cancel():
+    """``progress(i, n)`` for a long step of a node (loading, converting): ComfyUI's progress bar,
+    and ComfyUI's Cancel polled at every call (``models/interrupt.check_interrupt``)."""
+    import comfy.utils
+
+    from ..models.interrupt import check_interrupt
+
+    bar = comfy.utils.ProgressBar(1)
+
+    def progress(i: int, n: int) -> None:
+        check_interrupt()
+        bar.update_absolute(i, n)
+    return progress

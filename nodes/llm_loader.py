@@ -13,7 +13,7 @@ import time
 from comfy_api.latest import io
 
 from ..models.weight_dtype import CHOICES as LOAD_DTYPES
-from .common import CoCoError, list_model_entries, resolve_model_entry
+from .common import CoCoError, list_model_entries, progress_with_cancel, resolve_model_entry
 from .io_types import COCO_LLM
 
 NODE_ID = "CoCo_LLMLoader"
@@ -99,9 +99,6 @@ class LLMLoader(io.ComfyNode):
 
     @classmethod
     def execute(cls, model: str, weight_dtype: str, backend: str, keep_model_loaded: bool) -> io.NodeOutput:
-        import comfy.model_management as mm
-        import comfy.utils
-
         from ..models.llm.loader import LLMError, load_llm
 
         if weight_dtype not in LOAD_DTYPES:
@@ -109,15 +106,9 @@ class LLMLoader(io.ComfyNode):
         if backend not in BACKENDS:
             raise CoCoError(NODE_ID, f"unknown backend '{backend}'.", f"choose one of {BACKENDS}.")
         path = resolve_model(model)
-        bar = comfy.utils.ProgressBar(1)
-
-        def progress(i, n):
-            mm.throw_exception_if_processing_interrupted()
-            bar.update_absolute(i, n)
-
         t0 = time.perf_counter()
         try:
-            llm = load_llm(path, weight_dtype, backend, keep_model_loaded, progress=progress)
+            llm = load_llm(path, weight_dtype, backend, keep_model_loaded, progress=progress_with_cancel())
         except LLMError as e:
             raise e.at(NODE_ID, CoCoError) from e
         used = llm.weight_dtype + (" (auto)" if weight_dtype == "auto" else "")

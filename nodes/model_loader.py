@@ -20,7 +20,7 @@ from comfy_api.latest import io
 
 from ..models.weight_dtype import CHOICES as LOAD_DTYPES
 from ..models.weight_dtype import WEIGHT_DTYPES
-from .common import CoCoError, list_model_entries, resolve_model_entry
+from .common import CoCoError, list_model_entries, progress_with_cancel, resolve_model_entry
 from .io_types import COCO_MODEL
 
 LOADER_ID = "CoCo_ModelLoader"
@@ -42,18 +42,6 @@ def list_checkpoints() -> list[str]:
 
 def resolve_checkpoint(name: str, node: str) -> str:
     return resolve_model_entry(FOLDER_KEY, name, node=node, empty=EMPTY, fix=DOWNLOAD_FIX)
-
-
-def _progress(node_id_total: int):
-    import comfy.model_management as mm
-    import comfy.utils
-
-    bar = comfy.utils.ProgressBar(node_id_total)
-
-    def cb(i, n):
-        mm.throw_exception_if_processing_interrupted()
-        bar.update_absolute(i, n)
-    return cb
 
 
 def _weights_file(path: str) -> str:
@@ -112,7 +100,7 @@ class ModelLoader(io.ComfyNode):
         path = resolve_checkpoint(checkpoint, LOADER_ID)
         t0 = time.perf_counter()
         try:
-            model = load_coco(path, weight_dtype, progress=_progress(1))
+            model = load_coco(path, weight_dtype, progress=progress_with_cancel())
         except CheckpointError as e:
             raise e.at(LOADER_ID, CoCoError) from e
         used = weight_dtype_name(model.weight_dtype)
@@ -183,7 +171,7 @@ class ConvertCheckpoint(io.ComfyNode):
         out = os.path.join(out_dir, name + ".safetensors")
         t0 = time.perf_counter()
         try:
-            convert_checkpoint(src, out, weight_dtype, overwrite=bool(overwrite), progress=_progress(1))
+            convert_checkpoint(src, out, weight_dtype, overwrite=bool(overwrite), progress=progress_with_cancel())
         except CheckpointError as e:
             raise e.at(CONVERT_ID, CoCoError) from e
         rel = name + ".safetensors"

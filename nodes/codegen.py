@@ -2,7 +2,7 @@
 OpenAI-compatible server as a COCO_LLM).
 
 The model-agnostic logic lives in ``codegen/`` (prompts, extraction, repair, the local
-decoding loop) and ``codegen/backends/openai_compat.py``; this module only adapts it to ComfyUI:
+decoding loop) and ``codegen/backends/`` (the OpenAI-compatible backend); this module only adapts it to ComfyUI:
 progress bar per token, streamed text on the node (``progress_text``), Cancel between tokens.
 """
 
@@ -131,7 +131,7 @@ def generated_locally(backend) -> bool:
     base_url = getattr(backend, "base_url", None)
     if base_url is None:
         return True
-    from ..codegen.backends.openai_compat import is_loopback
+    from ..codegen.backends.openai_keys import is_loopback
 
     return is_loopback(base_url)
 
@@ -358,7 +358,7 @@ class OpenAIBackend(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, base_url: str, api_key_env: str) -> bool | str:
-        from ..codegen.backends.openai_compat import check_env_name, normalize_base_url
+        from ..codegen.backends.openai_keys import check_env_name, normalize_base_url
         from ..codegen.backend import BackendError
 
         try:

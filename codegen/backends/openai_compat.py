@@ -20,18 +20,17 @@ OpenRouter...), standard library only.
     an INI section named after the host), which binds that key to that host.
   Otherwise the request is refused before any connection is made, with an error naming the host
   and how to allow it. Without any key configured, nothing is sent and nothing is refused.
+
+The URL and key rules live in ``openai_keys.py``, the reading of replies in ``openai_wire.py``.
 """
 
 from __future__ import annotations
 
-import configparser
 import http.client
-import ipaddress
 import json
 import logging
 import os
 import queue
-import re
 import socket
 import ssl
 import threading
@@ -39,207 +38,15 @@ import urllib.parse
 from typing import Optional
 
 from ..backend import (BackendError, GenerationParams, OnToken, ShouldStop, StreamEmitter, as_messages,
-                               check_stop)
+                       check_stop)
+from .openai_keys import (DEFAULT_KEY_ENV, HOSTS_ENV, check_env_name, host_allowed, normalize_base_url,
+                          read_key_file_entry, redact, resolve_key_file)
+from .openai_wire import (MAX_ERROR_TEXT, StreamIncomplete, collect_sse_text, completion_text, join_thinking,
+                          parse_json_body, server_message)
 
 log = logging.getLogger("ComfyUI-CoCo")
 
-DEFAULT_KEY_ENV = "OPENAI_API_KEY"
-HOSTS_ENV = "COCO_API_HOSTS"
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*API_KEY$", re.IGNORECASE)
-_MAX_ERROR_TEXT = 400
 _POLL_S = 0.1
-
-
-# ---- URL and key handling ----------------------------------------------------------------------
-
-
-def normalize_base_url(url: str) -> str:
-    """Validate ``url`` and return it ending in ``/v1`` (no trailing slash).
-
-    >>> normalize_base_url("http://127.0.0.1:11434")
-    'http://127.0.0.1:11434/v1'
-    """
-    raw = (url or "").strip()
-    if not raw:
-        raise BackendError("base_url is empty: give the server address, e.g. http://127.0.0.1:11434/v1 (Ollama).")
-    parts = urllib.parse.urlsplit(raw)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise BackendError(f"base_url must start with http:// or https:// (got {parts.scheme or 'no scheme'!r}).")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise BackendError("base_url must not contain a user name or password: put the key in an environment "
-                           "variable or a key file instead (anything in base_url ends up in shared workflows).")
-    if parts.query or parts.fragment:
-        raise BackendError("base_url must not contain a query (?...) or fragment (#...).")
-    if not parts.hostname:
-        raise BackendError(f"base_url has no host name: {raw!r}.")
-    try:
-        port = parts.port
-    except ValueError as e:
-        raise BackendError(f"base_url has an invalid port: {raw!r}.") from e
-    path = re.sub(r"/+", "/", parts.path).rstrip("/")
-    for tail in ("/chat/completions", "/completions", "/models"):
-        if path.endswith(tail):  # someone pasted an endpoint URL
-            path = path[: -len(tail)]
-    if not path.endswith("/v1"):
-        path += "/v1"
-    host = parts.hostname
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = host + (f":{port}" if port is not None else "")
-    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
-
-
-def is_loopback(base_url: str) -> bool:
-    host = urllib.parse.urlsplit(base_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
-
-
-def _parse_host_entry(entry: str) -> Optional[tuple[str, Optional[int]]]:
-    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` (a URL is accepted too) -> (host, port|None)."""
-    e = entry.strip().lower()
-    if not e:
-        return None
-    if "://" in e:
-        parts = urllib.parse.urlsplit(e)
-    else:
-        parts = urllib.parse.urlsplit("//" + e)
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if not host:
-        return None
-    return host.rstrip("."), port
-
-
-def allowed_hosts(env: Optional[dict] = None) -> list[tuple[str, Optional[int]]]:
-    """The hosts this machine allows API keys to be sent to (``COCO_API_HOSTS``), parsed."""
-    raw = (env if env is not None else os.environ).get(HOSTS_ENV, "")
-    out = []
-    for item in raw.split(","):
-        parsed = _parse_host_entry(item)
-        if parsed is not None:
-            out.append(parsed)
-    return out
-
-
-def host_allowed(base_url: str, env: Optional[dict] = None) -> bool:
-    """May an API key that is not bound to a host (environment variable, key-file fallback) be sent
-    to ``base_url``? Loopback always; other hosts only when ``COCO_API_HOSTS`` lists them (``host``
-    matches any port, ``host:port`` that port only)."""
-    if is_loopback(base_url):
-        return True
-    parts = urllib.parse.urlsplit(base_url)
-    host = (parts.hostname or "").rstrip(".")
-    try:
-        port = parts.port or _default_port(parts.scheme)
-    except ValueError:
-        return False
-    for h, p in allowed_hosts(env):
-        if h == host and (p is None or p == port):
-            return True
-    return False
-
-
-def check_env_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        return DEFAULT_KEY_ENV
-    if not _ENV_NAME_RE.match(name):
-        raise BackendError(
-            f"api_key_env must be the NAME of an environment variable ending in API_KEY (e.g. OPENAI_API_KEY), "
-            f"got {name[:40]!r}. Put the key itself in that variable, never in the workflow. (Names are limited "
-            "to *API_KEY so that a shared workflow cannot make this node send other secrets to a server.)")
-    return name
-
-
-def _user_dir() -> Optional[str]:
-    try:
-        import folder_paths
-
-        return folder_paths.get_user_directory()
-    except Exception:
-        return None
-
-
-def resolve_key_file(path: str) -> str:
-    p = os.path.expanduser((path or "").strip())
-    if not os.path.isabs(p):
-        base = _user_dir() or os.getcwd()
-        p = os.path.join(base, p)
-    return os.path.abspath(p)
-
-
-def _key_candidates(base_url: str) -> list[str]:
-    parts = urllib.parse.urlsplit(base_url)
-    host = parts.hostname or ""
-    return [base_url, base_url.rsplit("/v1", 1)[0], parts.netloc, host]
-
-
-def read_key_file(path: str, base_url: str) -> Optional[str]:
-    """The key for ``base_url`` from a JSON or INI file (see :func:`read_key_file_entry`)."""
-    return read_key_file_entry(path, base_url)[0]
-
-
-def read_key_file_entry(path: str, base_url: str) -> tuple[Optional[str], bool]:
-    """``(key, per_host)`` for ``base_url`` from a JSON or INI file; ``per_host`` is True when the
-    key came from an entry named after this server (it is bound to it), False for the fallback.
-
-    JSON: ``{"api_key": "..."}``, or keys per server ``{"keys": {"api.openai.com": "...",
-    "http://10.0.0.5:8000/v1": "..."}}`` (matched by full base_url, URL without /v1, host:port,
-    host; ``"api_key"`` is the fallback). INI: a section named like one of those with
-    ``api_key = ...``, else ``[default]`` / ``[DEFAULT]`` (fallback).
-    """
-    full = resolve_key_file(path)
-    if not os.path.isfile(full):
-        raise BackendError(f"api_key_file {full!r} does not exist. Create it (JSON: {{\"api_key\": \"...\"}}) "
-                           "or clear api_key_file to use the environment variable.")
-    if os.path.getsize(full) > 65536:
-        raise BackendError(f"api_key_file {full!r} is too large to be a key file.")
-    with open(full, "r", encoding="utf-8-sig") as f:
-        text = f.read()
-    cands = _key_candidates(base_url)
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise BackendError(f"api_key_file {full!r} is not valid JSON (line {e.lineno}).") from None
-        if not isinstance(data, dict):
-            raise BackendError(f"api_key_file {full!r} must hold a JSON object.")
-        per = data.get("keys") if isinstance(data.get("keys"), dict) else {}
-        for c in cands:
-            v = per.get(c)
-            if isinstance(v, str) and v.strip():
-                return v.strip(), True
-        v = data.get("api_key")
-        return (v.strip() if isinstance(v, str) and v.strip() else None), False
-    cp = configparser.ConfigParser(interpolation=None)
-    try:
-        cp.read_string(text)
-    except configparser.Error:
-        raise BackendError(f"api_key_file {full!r} is neither JSON nor INI.") from None
-    for section in cands:
-        if cp.has_section(section) and cp.get(section, "api_key", fallback="").strip():
-            return cp.get(section, "api_key").strip(), True
-    if cp.has_section("default") and cp.get("default", "api_key", fallback="").strip():
-        return cp.get("default", "api_key").strip(), False
-    v = cp.defaults().get("api_key", "").strip()
-    return (v or None), False
-
-
-def redact(text: str, key: Optional[str]) -> str:
-    if key:
-        text = text.replace(key, "***")
-    return re.sub(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}", r"\1-***", text)
 
 
 # ---- the backend -------------------------------------------------------------------------------
@@ -374,8 +181,8 @@ class OpenAICompatBackend:
         return conn, resp, bool(key)
 
     def _http_error(self, status: int, ctype: str, raw: bytes, key: Optional[str], endpoint: str) -> BackendError:
-        msg = _server_message(raw, ctype)
-        msg = redact(msg, key)[:_MAX_ERROR_TEXT]
+        msg = server_message(raw, ctype)
+        msg = redact(msg, key)[:MAX_ERROR_TEXT]
         detail = f" Server said: {msg}" if msg else ""
         url = self.base_url + endpoint
         if status in (401, 403):
@@ -403,7 +210,7 @@ class OpenAICompatBackend:
             raise BackendError(f"{self.base_url}/models: no answer within {self.timeout:g} s.") from None
         finally:
             conn.close()
-        data = _parse_json_body(raw, ctype, f"{self.base_url}/models")
+        data = parse_json_body(raw, ctype, f"{self.base_url}/models")
         items = data.get("data") if isinstance(data, dict) else None
         if items is None and isinstance(data, dict) and isinstance(data.get("models"), list):
             items = data["models"]  # some servers
@@ -474,11 +281,11 @@ class OpenAICompatBackend:
             finally:
                 conn.close()
             if raw.lstrip().startswith(b"data:"):
-                text, thinking = _collect_sse_text(raw.decode("utf-8", "replace"), self.base_url)
+                text, thinking = collect_sse_text(raw.decode("utf-8", "replace"), self.base_url)
             else:
-                data = _parse_json_body(raw, ctype, f"{self.base_url}/chat/completions")
-                text, thinking = _completion_text(data, self.base_url)
-            full = _join_thinking(thinking, text)
+                data = parse_json_body(raw, ctype, f"{self.base_url}/chat/completions")
+                text, thinking = completion_text(data, self.base_url)
+            full = join_thinking(thinking, text)
             emitter.feed(full)
             return emitter.finish()
         thinking, content, done = [], [], False
@@ -486,7 +293,7 @@ class OpenAICompatBackend:
         try:
             self._consume(events, thinking, content, emitter)
             done = True
-        except _StreamIncomplete:
+        except StreamIncomplete:
             done = False
         finally:
             events.close()  # shuts the socket down at once, also on interrupt
@@ -494,7 +301,7 @@ class OpenAICompatBackend:
         if not done and not emitter.done:
             raise BackendError(f"the stream from {self.base_url} ended before the answer was complete "
                                "(no finish_reason and no [DONE]): the server dropped the connection.")
-        emitter.feed(_join_thinking("".join(thinking), "".join(content)))
+        emitter.feed(join_thinking("".join(thinking), "".join(content)))
         return emitter.finish()
 
     def _consume(self, events, thinking: list, content: list, emitter: StreamEmitter) -> None:
@@ -509,7 +316,7 @@ class OpenAICompatBackend:
             err = obj.get("error") if isinstance(obj, dict) else None
             if err:
                 m = err.get("message", err) if isinstance(err, dict) else err
-                raise BackendError(f"{self.base_url} reported an error mid-stream: {str(m)[:_MAX_ERROR_TEXT]}")
+                raise BackendError(f"{self.base_url} reported an error mid-stream: {str(m)[:MAX_ERROR_TEXT]}")
             choices = obj.get("choices") or []
             if not choices:
                 continue
@@ -521,10 +328,10 @@ class OpenAICompatBackend:
             c = delta.get("content")
             if isinstance(c, str) and c:
                 content.append(c)
-            emitter.feed(_join_thinking("".join(thinking), "".join(content), open_ok=True))
+            emitter.feed(join_thinking("".join(thinking), "".join(content), open_ok=True))
             if ch.get("finish_reason") or emitter.done:
                 return  # the answer is complete; no need to wait for [DONE]
-        raise _StreamIncomplete()
+        raise StreamIncomplete()
 
     def _events(self, conn, resp, should_stop: ShouldStop):
         """Yields the ``data`` of each server-sent event. Lines are read in a helper thread; the
@@ -568,7 +375,7 @@ class OpenAICompatBackend:
                     if data_lines:
                         if event_name == "error":
                             raise BackendError(f"{self.base_url} reported an error mid-stream: "
-                                               f"{' '.join(data_lines)[:_MAX_ERROR_TEXT]}")
+                                               f"{' '.join(data_lines)[:MAX_ERROR_TEXT]}")
                         yield "\n".join(data_lines)
                         check_stop(should_stop)
                     data_lines, event_name = [], ""
@@ -591,86 +398,3 @@ class OpenAICompatBackend:
                 pass
             resp.close()
             conn.close()
-
-
-class _StreamIncomplete(Exception):
-    pass
-
-
-def _join_thinking(thinking: str, text: str, open_ok: bool = False) -> str:
-    if not thinking:
-        return text
-    if open_ok and not text:
-        return f"<think>{thinking}"
-    return f"<think>{thinking}</think>\n{text}"
-
-
-def _looks_html(raw: bytes, ctype: str) -> bool:
-    head = raw.lstrip()[:200].lower()
-    return "html" in ctype.lower() or head.startswith(b"<!doctype") or head.startswith(b"<html")
-
-
-def _server_message(raw: bytes, ctype: str) -> str:
-    if not raw:
-        return ""
-    if _looks_html(raw, ctype):
-        m = re.search(rb"<title>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
-        title = m.group(1).decode("utf-8", "replace").strip() if m else ""
-        return f"(an HTML page{': ' + title if title else ''})"
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace").strip()
-    if isinstance(data, dict):
-        err = data.get("error", data.get("detail", data.get("message")))
-        if isinstance(err, dict):
-            return str(err.get("message") or err)
-        if err is not None:
-            return str(err)
-    return json.dumps(data)[:_MAX_ERROR_TEXT]
-
-
-def _parse_json_body(raw: bytes, ctype: str, url: str):
-    if _looks_html(raw, ctype):
-        raise BackendError(f"{url} answered with an HTML page, not the OpenAI API: is base_url right? It should "
-                           "point at the API root, usually ending in /v1.")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        snippet = raw[:80].decode("utf-8", "replace")
-        raise BackendError(f"{url} did not answer with JSON (got {snippet!r}): is base_url an OpenAI-compatible "
-                           "server?") from None
-
-
-def _completion_text(data, base_url: str) -> tuple[str, str]:
-    if isinstance(data, dict) and data.get("error"):
-        err = data["error"]
-        raise BackendError(f"{base_url} reported an error: {str(err.get('message', err) if isinstance(err, dict) else err)[:_MAX_ERROR_TEXT]}")
-    try:
-        msg = data["choices"][0].get("message") or data["choices"][0].get("delta") or {}
-    except (KeyError, IndexError, TypeError, AttributeError):
-        raise BackendError(f"{base_url}/chat/completions returned JSON without choices.") from None
-    text = msg.get("content") or data["choices"][0].get("text") or ""
-    thinking = msg.get("reasoning_content") or msg.get("reasoning") or ""
-    return str(text), str(thinking)
-
-
-def _collect_sse_text(body: str, base_url: str) -> tuple[str, str]:
-    text, thinking = [], []
-    for line in body.splitlines():
-        if not line.startswith("data:"):
-            continue
-        d = line[5:].strip()
-        if d == "[DONE]":
-            break
-        try:
-            obj = json.loads(d)
-        except json.JSONDecodeError:
-            continue
-        if obj.get("error"):
-            raise BackendError(f"{base_url} reported an error mid-stream: {str(obj['error'])[:_MAX_ERROR_TEXT]}")
-        for ch in obj.get("choices") or []:
-            delta = ch.get("delta") or {}
-            text.append(delta.get("content") or "")
-            thinking.append(delta.get("reasoning_content") or delta.get("reasoning") or "")
-    return "".join(text), "".join(thinking)

@@ -8,8 +8,8 @@ import socket
 import pytest
 from coco_fake_openai import FakeOpenAI
 
-from comfyui_coco.codegen.backends.openai_compat import (OpenAICompatBackend, check_env_name, is_loopback,
-                                                        normalize_base_url, read_key_file)
+from comfyui_coco.codegen.backends.openai_compat import OpenAICompatBackend
+from comfyui_coco.codegen.backends.openai_keys import check_env_name, is_loopback, normalize_base_url, read_key_file
 from comfyui_coco.codegen.backend import BackendError, GenerationParams, GenerationStopped
 
 KEY = "sk-test-0123456789abcdef"
@@ -267,7 +267,7 @@ class _NoConnect(OpenAICompatBackend):
 
 
 def test_host_allowlist_rules():
-    from comfyui_coco.codegen.backends.openai_compat import allowed_hosts, host_allowed
+    from comfyui_coco.codegen.backends.openai_keys import allowed_hosts, host_allowed
 
     env = {"COCO_API_HOSTS": " API.OpenAI.com , openrouter.ai:443,[fd00::5]:8000, 10.0.0.5:8000, ,bad:port:x"}
     assert ("api.openai.com", None) in allowed_hosts(env) and ("fd00::5", 8000) in allowed_hosts(env)

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from pathlib import Path
 
@@ -175,6 +176,33 @@ def _open_in_browser(report):
     assert info["images"] >= 5 and info["broken"] == 0, info       # 2 drafts, 2 finals, the plots: all decoded
     assert info["tables"] >= 2 and "Quarterly Revenue" in info["text"] and "never works" in info["text"]
     assert (ARTIFACTS / "report_full.png").stat().st_size > 10_000
+
+
+def test_item_timeout_cancels_the_prompt_and_the_next_item_runs(server, fake):
+    from comfyui_coco.evaluation import runner
+    from comfyui_coco.evaluation.sets import Item
+    from comfyui_coco.evaluation.store import Store
+
+    src = runner.ServerSource(server.url, _workflow(fake), "2.prompt", {"draft": "5", "rounds": "4"}, timeout_s=4)
+    store = Store(tempfile.mkdtemp(prefix="coco-eval-timeout-"))
+    slow = Item(id="slow", set="t", category="x", lang="en", prompt="A sign: \"Grand Opening Soon\"",
+                required_text=["Grand Opening Soon"])
+    old = fake.chunk_chars, fake.chunk_delay
+    fake.chunk_chars, fake.chunk_delay = 1, 0.1     # ~20 s of streaming: the item's 4 s run out first
+    try:
+        rec = runner.evaluate_item(slow, src, store)
+    finally:
+        fake.chunk_chars, fake.chunk_delay = old
+    assert rec["status"] == "timeout" and "cancelled" in rec["error"], rec
+    src.timeout_s = 120
+    nxt = Item(id="next", set="t", category="x", lang="en", prompt=ITEMS[0]["prompt"], required_text=["Quarterly Revenue"])
+    rec2 = runner.evaluate_item(nxt, src, store)
+    assert rec2["status"] == "ok", rec2
+    assert [r["status"] for r in map(json.loads, open(store.path))] == ["timeout", "ok"]
+    # the timed-out prompt was interrupted on the server, not left running
+    _, hist = server.get("/history")
+    assert any("execution_interrupted" in [m[0] for m in e.get("status", {}).get("messages", [])]
+               for e in hist.values()), hist
 
 
 def test_evaluate_node_scores_an_image_in_a_graph(server, fake):

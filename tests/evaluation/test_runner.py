@@ -119,3 +119,15 @@ def test_public_sets_load_as_published():
     assert en[0].scorer == "longtext" and oe[0].scorer == "oneig" and ge[0].scorer == "none"
     assert all(i.required_text for i in en + zh + oe + oz)
     assert len({i.category for i in en}) == 8 and ge[0].spec["kind"] == "objects"
+
+
+def test_drawing_path_item_timeout_is_recorded(tmp_path):
+    (tmp_path / "codes").mkdir()
+    (tmp_path / "codes" / "slow.py").write_text("while True:\n    pass\n")
+    item = sets.Item(id="slow", set="t", category="x", lang="en", prompt="p", required_text=["never drawn"])
+    store = Store(str(tmp_path / "out"))
+    counts = runner.run([item], runner.DrawingSource(str(tmp_path / "codes"), timeout_s=2), store, progress=False)
+    assert counts["timeout"] == 1
+    rec = store.records["t/slow"]
+    assert rec["status"] == "timeout" and rec["error_type"] == "Timeout" and not rec["exec"]["ok"]
+    assert rec["text"]["draft"]["longtext"]["matched"] == 0

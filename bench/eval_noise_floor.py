@@ -5,7 +5,8 @@ OCR, not by a model: LongText EN must reach >= 0.99.
 
 Usage (pack folder):  .venv/bin/python bench/eval_noise_floor.py [--limit N] [--every N] [--sets en,zh,oneig_en,oneig_zh]
                       [--out DIR]   (a rerun with the same --out resumes)
-Prints per set the official score, failures, and OCR seconds per image (mean, median, max).
+Prints per set the official score, failures, and OCR seconds per image (mean, median, max), and
+writes the usual report (report.html/json, summary.txt) into --out.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def main() -> int:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     pack = _pack()
-    from comfyui_coco.evaluation import aggregate, runner, sets
+    from comfyui_coco.evaluation import aggregate, report, runner, sets
     from comfyui_coco.evaluation.store import Store
 
     out = args.out or tempfile.mkdtemp(prefix="coco-noise-floor-")
@@ -100,6 +101,8 @@ def main() -> int:
             t = r["text"]["draft"]
             miss = t.get("longtext", {}).get("missing", [])[:12]
             print(f"    worst {r['id']}: {r['primary']['text_score']:.3f} missing {miss}")
+    rep = report.write_all(Store(out).all(), out, {"source_desc": "noise floor: required strings drawn plainly"})
+    print(f"report: {rep['paths']['html']}")
     del pack
     return 0
 

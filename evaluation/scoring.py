@@ -35,7 +35,7 @@ def ocr_image(image, lang: str) -> dict:
 def text_scores(item: Item, ocr_text: str) -> dict:
     """The official score(s) of one image for the item's rule: {"longtext": ...} or {"oneig": ...}."""
     out = {}
-    if item.scorer in ("longtext", "recall") and item.required_text:
+    if item.scorer == "longtext" and item.required_text:
         out["longtext"] = rules.longtext_item(item.required_text, ocr_text, item.lang).to_dict()
     elif item.scorer == "oneig":
         # the official script normalises the CSV's list literal itself (escapes like \n included)

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-SCORERS = ("longtext", "oneig", "none", "recall")
+SCORERS = ("longtext", "oneig", "none")
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Item:
     prompt: str
     required_text: list = field(default_factory=list)
     spec: dict | None = None
-    scorer: str = "longtext"           # which official text rule applies: longtext | oneig | none
+    scorer: str = "longtext"           # which official text rule applies: longtext | oneig | none (no text score)
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

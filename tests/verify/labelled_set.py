@@ -31,6 +31,19 @@ fig.savefig(os.path.join(output_dir, "draft.png"))
 """
 
 
+BOX = """import os
+from PIL import Image, ImageDraw, ImageFont
+im = Image.new("RGB", (400, 200), "white")
+d = ImageDraw.Draw(im)
+font = ImageFont.truetype("DejaVuSans.ttf", 24)
+d.rectangle([40, 60, {right}, 120], outline="black", fill="#dde8f5")
+d.text((50, 75), "Start the engine", font=font, fill="black")
+im.save(os.path.join(output_dir, "box.png"))
+"""
+BOX_SPEC = {"id": "box", "category": "diagram", "lang": "en", "prompt": 'A box labelled "Start the engine".',
+            "spec": {"nodes": ["Start the engine"]}}
+
+
 def bars(values=(12, 20, 15), title="Quarterly sales", kind="bar", extra="", fontsize=None):
     fs = f", fontsize={fontsize}" if fontsize else ""
     draw = (f'ax.bar(["Q1", "Q2", "Q3"], {list(values)}, color="#4c72b0")' if kind == "bar"
@@ -69,9 +82,8 @@ def cases() -> list[Case]:
         Case("overlap", bars(extra='ax.text(0, 19.0, "Quarterly sales", fontsize=14)\n'
                                    'ax.text(0, 19.0, "Record", fontsize=14)\n'),
              frozenset({"overlap"})),
-        Case("overlap_ticks", bars(extra='ax.set_xticks([0, 0.1, 2])\n'
-                                         'ax.set_xticklabels(["Q1 (first quarter)", "Q2 (second quarter)", "Q3"])\n'),
-             frozenset({"overlap"}), note="tick labels crowded onto each other"),
+        Case("overlap_axis_label", bars(extra='ax.yaxis.labelpad = -22\n'),
+             frozenset({"overlap"}), note="the y label pulled onto the tick labels"),
         Case("clipped", bars(extra='ax.text(2.2, 16, "Best quarter of the decade so far", fontsize=12, '
                                    'clip_on=False)\n').replace("fig.tight_layout()\n", ""),
              frozenset({"clipped"})),
@@ -80,6 +92,9 @@ def cases() -> list[Case]:
         Case("missing_glyph", bars(title="Quarterly sales \U0001F4C8"), frozenset({"missing_glyph"}), spec=emoji_spec,
              note="no installed font has the emoji (bootstrap installs none)"),
         Case("too_small", bars(fontsize=3), frozenset({"too_small"})),
+        Case("correct_pil_box", BOX.format(right=300), frozenset(), spec=BOX_SPEC),
+        Case("clipped_box", BOX.format(right=180), frozenset({"clipped"}), spec=BOX_SPEC,
+             note="PIL text running out of its rectangle"),
     ]
 
 

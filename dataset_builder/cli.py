@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--buckets", type=int, default=DEFAULT_BUCKETS, help="bucket files (new datasets only)")
     e.add_argument("--flush-every", type=float, default=2.0, help="seconds between commits")
     e.add_argument("--no-progress", action="store_true")
+    e.add_argument("--summary", help="also write the run's summary (JSON) to this file")
     v = sub.add_parser("verify", help="check a dataset folder's manifest, checksums and ids")
     v.add_argument("out")
     return p
@@ -269,5 +270,9 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, _term)
     summary = build(a)
-    print(json.dumps(summary, indent=1, sort_keys=True))
+    text = json.dumps(summary, indent=1, sort_keys=True)
+    print(text)
+    if a.summary:
+        with open(a.summary, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
     return 130 if summary.get("interrupted") else 0

@@ -6,7 +6,8 @@ Each case is a real drawing rendered by the sandbox, either correct or broken on
 the case is labelled with it. OCR ("ocr_text") is scored against the cases whose required text is
 really missing from the pixels ("missing_text"). The model critique is not scored (no model here).
 
-Usage (repo root):  .venv/bin/python bench/inspect.py [--no-ocr]
+Usage (repo root):  .venv/bin/python bench/inspect_drafts.py [--no-ocr]
+(Not named inspect.py: a script in bench/ would shadow the standard library module inspect.)
 """
 
 from __future__ import annotations

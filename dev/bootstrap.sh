@@ -65,7 +65,7 @@ PYEOF
 fi
 
 stamp="$VENV/.coco-deps"
-want=$(cat "$COMFY/requirements.txt" requirements.txt requirements-dev.txt requirements-ocr.txt | sha256sum | cut -c1-16)
+want=$(cat "$COMFY/requirements.txt" requirements.txt requirements-dev.txt requirements-ocr.txt requirements-dataset.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # ComfyUI 0.3.75 imports requests in app/frontend_management.py without listing it. The torch
   # and torchvision chosen above are pinned, so no requirement (torchaudio...) swaps the build.
@@ -75,6 +75,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   rm -f "$pins"
   pip_ -r requirements.txt -r requirements-dev.txt
   pip_ -r requirements-ocr.txt  # optional OCR for CoCo_Inspect (the tests exercise it)
+  pip_ -r requirements-dataset.txt  # optional Ray extra of dataset_builder (its tests start a real cluster)
   echo "$want" > "$stamp"
 fi
 # System packages (Debian/Ubuntu): CJK fonts so drafts can draw Chinese/Japanese text, and

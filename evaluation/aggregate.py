@@ -45,6 +45,13 @@ def summarize(records: list[dict]) -> dict:
             if isinstance(v, (int, float)):
                 times[k].append(v)
     out["times_mean"] = {k: _mean(v) for k, v in sorted(times.items())}
+    extra = defaultdict(list)
+    for r in records:
+        for k, v in (r.get("extra") or {}).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                extra[k].append(v)
+    if extra:
+        out["extra_mean"] = {k: _mean(v) for k, v in sorted(extra.items())}
     ocr_errors = sorted({o["error"] for r in records for o in (r.get("ocr") or {}).values() if "error" in o})
     if ocr_errors:
         out["ocr_errors"] = ocr_errors

@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     for role in runner.ServerSource.ROLES:
         wf.add_argument(f"--{role}", metavar="NODE_ID", help=f"node whose output is the {role}"
                         + (" (an image node)" if role in ("final", "draft") else " (a PreviewAny node)"))
+    wf.add_argument("--collect", action="append", default=[], metavar="NAME=NODE_ID",
+                    help="also record a PreviewAny node's text as NAME (numbers are averaged), e.g. inspect_rounds=15")
     sel = p.add_argument_group("selection")
     sel.add_argument("--limit", type=int, help="first N items of each set (after the filters)")
     sel.add_argument("--every", type=int, default=1, help="every N-th item")
@@ -60,8 +62,15 @@ def make_source(args):
         if "nodes" in wf and "links" in wf:
             raise SystemExit(f"{args.workflow} is a UI workflow; export it in API format (Workflow > Export (API))")
         outputs = {r: getattr(args, r) for r in runner.ServerSource.ROLES if getattr(args, r)}
+        collect = {}
+        for c in args.collect:
+            name, sep, nid = c.partition("=")
+            if not sep or not name or not nid:
+                raise SystemExit(f"--collect wants NAME=NODE_ID, not {c!r}")
+            collect[name] = nid
         try:
-            src = runner.ServerSource(args.server, wf, args.prompt_input, outputs, timeout_s=args.timeout or 600.0)
+            src = runner.ServerSource(args.server, wf, args.prompt_input, outputs, timeout_s=args.timeout or 600.0,
+                                      collect=collect)
             src.client.check()
         except (ValueError, runner.ServerError) as e:
             raise SystemExit(str(e))

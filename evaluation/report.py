@@ -119,6 +119,8 @@ def _item_html(r: dict, out_dir: str) -> str:
         if "error" in o:
             scores.append(f"OCR {im}: {o['error']}")
     ex = r.get("exec") or {}
+    for k, v in (r.get("extra") or {}).items():
+        scores.append(f"{k}: {v}")
     times = ", ".join(f"{k} {v:.2f}" for k, v in (r.get("times") or {}).items() if isinstance(v, (int, float)))
     code = ""
     if files.get("code"):
@@ -195,6 +197,8 @@ def summary_text(agg: dict) -> str:
                          ("structure_ocr_draft", "structure OCR draft")):
             if s.get(k) is not None:
                 bits.append(f"{label} {s[k]:.3f}")
+        for k, v in (s.get("extra_mean") or {}).items():
+            bits.append(f"{k} {v:.3g}")
         t = s.get("times_mean", {})
         tt = " ".join(f"{k}={v:.2f}" for k, v in t.items() if v is not None)
         lines.append(f"{name} (n={s['n']}, exec {_fmt(s['exec_rate'], True)}): " + "; ".join(bits))

@@ -34,6 +34,7 @@ class Outputs:
     layout: dict | None = None
     rounds: int | None = None
     gen_status: str | None = None      # CodeGen's status output, when collected
+    extra: dict = field(default_factory=dict)      # --collect NAME=NODE: other PreviewAny texts (numbers parsed)
     times: dict = field(default_factory=dict)
 
 
@@ -94,7 +95,7 @@ class ServerSource:
     ROLES = ("final", "draft", "code", "layout", "rounds", "status")
 
     def __init__(self, url: str, workflow: dict, prompt_input: str, outputs: dict, timeout_s: float = 300.0,
-                 client: ComfyClient | None = None):
+                 client: ComfyClient | None = None, collect: dict | None = None):
         node, _, inp = prompt_input.partition(".")
         if not node or not inp:
             raise ValueError(f"prompt input must be NODE_ID.INPUT_NAME, not {prompt_input!r}")
@@ -107,6 +108,10 @@ class ServerSource:
                 raise ValueError(f"output {role}: the workflow has no node {nid!r}")
         if not any(r in outputs for r in ("final", "draft")):
             raise ValueError("name at least one image output (final or draft)")
+        self.collect = dict(collect or {})
+        for name, nid in self.collect.items():
+            if nid not in workflow:
+                raise ValueError(f"--collect {name}: the workflow has no node {nid!r}")
         self.workflow, self.node, self.input, self.outputs = workflow, node, inp, dict(outputs)
         self.timeout_s = timeout_s
         self.client = client or ComfyClient(url)
@@ -168,6 +173,14 @@ class ServerSource:
                     pass
             else:
                 out.gen_status = str(val)
+        for name, nid in self.collect.items():   # e.g. inspection rounds from an inspector node
+            texts = node_out.get(nid, {}).get("text")
+            if texts:
+                val = str(texts[0]).strip()
+                try:
+                    out.extra[name] = float(val) if "." in val else int(val)
+                except ValueError:
+                    out.extra[name] = val[:2000]
         times["fetch_s"] = time.perf_counter() - t1
         err = history_error(entry)
         if err is not None:
@@ -233,6 +246,7 @@ def evaluate_item(item: Item, source, store: Store, use_ocr: bool = True) -> dic
         out = source.produce(item)
         rec.update(status=out.status, error=out.error, error_type=out.error_type,
                    exec={"ok": out.status == "ok", "rounds": out.rounds, "gen_status": out.gen_status},
+                   extra=dict(out.extra),
                    files=_save(store, item, out), times=dict(out.times))
         if out.status != "error":
             sc = scoring.score_images(item, out.images, out.layout, use_ocr=use_ocr)

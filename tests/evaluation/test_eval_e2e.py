@@ -101,13 +101,14 @@ def _workflow(fake) -> dict:
         # a stand-in for the refinement stage (a blur): the report shows what it costs the text
         "8": {"class_type": "ImageBlur", "inputs": {"image": ["5", 0], "blur_radius": 3, "sigma": 2.5}},
         "9": {"class_type": "PreviewImage", "inputs": {"images": ["8", 0]}},
+        "10": {"class_type": "PreviewAny", "inputs": {"source": ["2", 3]}},   # CodeGen's log, via --collect
     }
 
 
 def _cli(server, tmp, extra=()):
     cmd = [sys.executable, "-m", "evaluation", str(tmp / "set.jsonl"), "--server", server.url,
            "--workflow", str(tmp / "wf.json"), "--prompt-input", "2.prompt", "--draft", "5", "--code", "3",
-           "--rounds", "4", "--status", "7", "--layout", "6", "--final", "9", "--out", str(tmp / "out"), "--timeout", "120", *extra]
+           "--rounds", "4", "--status", "7", "--layout", "6", "--final", "9", "--collect", "code_log=10", "--out", str(tmp / "out"), "--timeout", "120", *extra]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=400)
 
 
@@ -136,6 +137,7 @@ def test_cli_runs_a_workflow_scores_reports_and_resumes(server, fake, tmp_path):
     assert {"stage_CoCo_CodeGen_s", "stage_CoCo_SandboxRender_s", "stage_ImageBlur_s"} <= set(chart["times"]), chart["times"]
 
     assert sign["status"] == "ok" and sign["exec"]["rounds"] == 2
+    assert "round 2 (repair)" in sign["extra"]["code_log"]
     assert sign["text"]["draft"]["longtext"]["recall"] == 1.0, sign["ocr"]
 
     assert never["status"] == "failed" and not never["exec"]["ok"] and never["exec"]["rounds"] == 2

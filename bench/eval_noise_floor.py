@@ -51,7 +51,8 @@ def plain_code(strings: list[str], lang: str) -> str:
     return (f"LINES = {lines!r}\nW, H = 1400, {h}\n"
             "fig = plt.figure(figsize=(W / 100, H / 100), dpi=100)\n"
             f"for i, line in enumerate(LINES):\n"
-            f"    fig.text(30 / W, 1 - ({top} + {step} * i) / H, line, fontsize=18, ha='left', va='center', color='#111111')\n"
+            f"    fig.text(30 / W, 1 - ({top} + {step} * i) / H, line, fontsize=18, ha='left', va='center', color='#111111',\n"
+            "             parse_math=False)\n"
             "fig.savefig(os.path.join(output_dir, 'draft.png'), dpi=100)\n")
 
 
@@ -61,6 +62,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--every", type=int, default=1)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--retry-failed", action="store_true", help="run again the items recorded as failed")
     args = ap.parse_args()
     pack = _pack()
     from comfyui_coco.evaluation import aggregate, report, runner, sets
@@ -78,7 +80,8 @@ def main() -> int:
                 f.write(plain_code(it.required_text, it.lang))
         store = Store(out)
         t0 = time.perf_counter()
-        counts = runner.run(items, runner.DrawingSource(code_dir, timeout_s=60), store)
+        counts = runner.run(items, runner.DrawingSource(code_dir, timeout_s=60), store,
+                            retry_failed=args.retry_failed)
         wall = time.perf_counter() - t0
         recs = [store.records[f"{it.set}/{it.id}"] for it in items]
         s = aggregate.summarize(recs)

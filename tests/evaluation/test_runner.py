@@ -131,3 +131,27 @@ def test_drawing_path_item_timeout_is_recorded(tmp_path):
     rec = store.records["t/slow"]
     assert rec["status"] == "timeout" and rec["error_type"] == "Timeout" and not rec["exec"]["ok"]
     assert rec["text"]["draft"]["longtext"]["matched"] == 0
+
+
+def test_cli_without_ocr_engine_says_why_and_still_scores_the_rest(tmp_path):
+    """A machine without the tesseract program (here: PATH without it): no text scores, the
+    report and summary say what to install, executability and structure are still measured."""
+    import subprocess
+    import sys
+
+    from harness import REPO
+
+    (tmp_path / "codes").mkdir()
+    (tmp_path / "codes" / "chart.py").write_text(CHART)
+    (tmp_path / "set.jsonl").write_text(json.dumps(ITEMS[0]) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    env["PATH"] = str(tmp_path / "empty-bin")
+    proc = subprocess.run([sys.executable, "-m", "evaluation", str(tmp_path / "set.jsonl"), "--code-dir",
+                           str(tmp_path / "codes"), "--out", str(tmp_path / "out"), "--no-progress"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "OCR is not available for 'en'" in proc.stdout and "apt-get install tesseract-ocr" in proc.stdout
+    rec = json.loads((tmp_path / "out" / "results.jsonl").read_text())
+    assert rec["status"] == "ok" and rec["text"] == {} and "error" in rec["ocr"]["draft"]
+    assert "layout" in rec["structure"]
+    assert "OCR is not available" in (tmp_path / "out" / "report.html").read_text()

@@ -8,7 +8,8 @@ duck typing; it needs only:
 * ``prefill_text(ctx, ids) -> ctx``: append ``<|im_start|> ids <|im_end|>`` (und expert, causal);
 * ``next_token_logits(ctx, token_id) -> (logits[vocab], ctx)``: append one token, return the logits
   of the next;
-* ``tokenizer`` with ``encode(text)`` / ``decode(ids, skip_special_tokens=...)``;
+* ``tokenizer``: the pack's ``TextTokenizer`` (``encode(text)``, ``decode(ids)`` skipping special tokens,
+  ``token_to_id``);
 * ``special_tokens`` with ``bos_token_id`` (``<|im_start|>``) and ``eos_token_id`` (``<|im_end|>``).
 
 Decoding then follows BAGEL's ``gen_text``: segments prefilled one by one, ``<|im_start|>`` fed first,
@@ -22,23 +23,6 @@ from typing import Sequence
 
 from ..models.llm.chat import ENDOFTEXT, IM_END, IM_START
 from .backend import BackendError, NativeBackend
-
-
-class _SkipSpecials:
-    """The model's tokenizer, decoding without special tokens."""
-
-    def __init__(self, tok):
-        self._tok = tok
-
-    def encode(self, text: str) -> list[int]:
-        ids = self._tok.encode(text)
-        return list(getattr(ids, "ids", ids))
-
-    def decode(self, ids: Sequence[int]) -> str:
-        try:
-            return self._tok.decode(list(ids), skip_special_tokens=True)
-        except TypeError:
-            return self._tok.decode(list(ids))
 
 
 def split_segments(ids: Sequence[int], start: int, end: int) -> list[list[int]]:
@@ -72,7 +56,7 @@ class CoCoTextModel:
                                "bundles tokenizer.json (or vocab.json + merges.txt)")
         st = coco.special_tokens
         self.coco = coco
-        self.tokenizer = _SkipSpecials(coco.tokenizer)
+        self.tokenizer = coco.tokenizer  # models/text_tokenizer.py: decode skips special tokens
         self.special_ids = {IM_START: int(st["bos_token_id"]), IM_END: int(st["eos_token_id"])}
         eos = {int(st["eos_token_id"])}
         to_id = getattr(coco.tokenizer, "token_to_id", None) or getattr(coco.tokenizer, "convert_tokens_to_ids", None)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import os
 
+from ..text_tokenizer import TextTokenizer
+
 TOKENIZER_JSON = "tokenizer.json"
 VOCAB_JSON = "vocab.json"
 MERGES_TXT = "merges.txt"
@@ -43,15 +45,15 @@ class TokenizerError(ValueError):
     """The tokenizer files are missing, unreadable or lack a required special token."""
 
 
-class CoCoTokenizer:
-    """encode/decode plus the special ids BAGEL needs.
+class CoCoTokenizer(TextTokenizer):
+    """The pack's TextTokenizer (encode / decode / token_to_id) plus the special ids BAGEL needs.
 
     ``json_text`` is the complete ``tokenizer.json`` text; it is what a converted single file
     embeds, so a folder and the file converted from it tokenize identically.
     """
 
     def __init__(self, tokenizer, json_text: str, tokenizer_config: dict | None = None, source: str = ""):
-        self._tok = tokenizer
+        super().__init__(tokenizer)
         self.json_text = json_text
         self.tokenizer_config = dict(tokenizer_config or {})
         self.source = source
@@ -142,15 +144,6 @@ class CoCoTokenizer:
         raise TokenizerError(f"no tokenizer in {folder}: need {TOKENIZER_JSON} (or {VOCAB_JSON} + {MERGES_TXT})")
 
     # ---- use ---------------------------------------------------------------------------------
-
-    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
-        return self._tok.encode(text, add_special_tokens=add_special_tokens).ids
-
-    def decode(self, ids, skip_special_tokens: bool = False) -> str:
-        return self._tok.decode(list(map(int, ids)), skip_special_tokens=skip_special_tokens)
-
-    def token_to_id(self, token: str) -> int | None:
-        return self._tok.token_to_id(token)
 
     def id_to_token(self, tid: int) -> str | None:
         return self._tok.id_to_token(int(tid))

@@ -24,9 +24,10 @@ import time
 from typing import Callable, Optional
 
 from ..errors import FixableError
+from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, TensorReader, read_header, read_json, refuse_pickle
+from ..text_tokenizer import TextTokenizer
 from ..weight_dtype import CHOICES as WEIGHT_DTYPE_CHOICES
 from ..weight_dtype import resolve_weight_dtype
-from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, TensorReader, read_header, read_json, refuse_pickle
 
 log = logging.getLogger("ComfyUI-CoCo")
 
@@ -122,34 +123,15 @@ def choose_backend(folder: ModelFolder, backend: str) -> str:
 
 # ---- tokenizer ----------------------------------------------------------------------------------
 
-class FastTokenizer:
-    """``tokenizer.json`` through the ``tokenizers`` library: encode without special tokens, decode
-    skipping them, ids of special tokens by string."""
-
-    def __init__(self, path: str):
-        from tokenizers import Tokenizer
-
-        try:
-            self._tok = Tokenizer.from_file(path)
-        except Exception as e:  # tokenizers raises a plain Exception
-            raise LLMError(path, f"cannot parse the tokenizer: {e}.", "download tokenizer.json again.") from e
-
-    def encode(self, text: str) -> list[int]:
-        return self._tok.encode(text, add_special_tokens=False).ids
-
-    def decode(self, ids, skip_special_tokens: bool = True) -> str:
-        return self._tok.decode([int(i) for i in ids], skip_special_tokens=skip_special_tokens)
-
-    def token_to_id(self, token: str) -> Optional[int]:
-        return self._tok.token_to_id(token)
-
-
-def load_fast_tokenizer(folder: ModelFolder) -> FastTokenizer:
+def load_fast_tokenizer(folder: ModelFolder) -> TextTokenizer:
     tj = os.path.join(folder.path, TOKENIZER_JSON)
     if not os.path.isfile(tj):
         raise LLMError(folder.path, f"{TOKENIZER_JSON} is missing (the native decoder reads the fast tokenizer).",
                        f"download {TOKENIZER_JSON} from the model's Hugging Face page into {folder.path}/.")
-    return FastTokenizer(tj)
+    try:
+        return TextTokenizer.from_file(tj)
+    except ValueError as e:
+        raise LLMError(tj, f"cannot parse the tokenizer: {e}.", "download tokenizer.json again.") from e
 
 
 # ---- native --------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
   cold         `python -c` per render       the naive approach: fresh interpreter, import, render, PNG
 
 Usage (repo root):  .venv/bin/python bench/sandbox.py [--rounds 15]
-Targets: pooled <= 1.25x in-process; cold >= 10x pooled.
+Targets (issue 11): pooled <= 1.10x in-process; cold >= 10x pooled. On a loaded machine (load
+average above the CPU count) wall times mostly measure the scheduler: read the CPU-time table.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ plt.close(fig)
 COLD_PRELUDE = ("import os, sys, json, re, math, random\nimport matplotlib\nmatplotlib.use('Agg')\n"
                 "import matplotlib.pyplot as plt\nimport numpy as np\nfrom PIL import Image\n"
                 "output_dir = sys.argv[1]\n")
+
+
+POOLED_TARGET = 1.10   # pooled / in-process
+COLD_TARGET = 10.0     # cold / pooled
 
 
 def q(xs, p):
@@ -101,8 +106,10 @@ def main():
         print(f"round {i + 1}/{a.rounds}: " + "  ".join(f"{k} {v[-1] * 1000:.0f} ms" for k, v in times.items()),
               flush=True)
     pool.close()
+    load = os.getloadavg()[0]
     print(f"\nchart: {a.chart} 600x400, N={a.rounds} interleaved rounds, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"load average {load:.1f} on {os.cpu_count()} CPUs"
+          + ("  (LOADED: wall times are noise, compare CPU times)" if load > (os.cpu_count() or 1) else ""))
     for title, data in (("wall time (what the caller waits)", times),
                         ("CPU time after the job is sent (less sensitive to other load on the machine)", cpu)):
         med = {k: statistics.median(v) for k, v in data.items()}
@@ -111,8 +118,9 @@ def main():
             print(f"{k:12s} {med[k] * 1000:8.1f}ms {q(v, .1) * 1000:8.1f}ms {q(v, .9) * 1000:8.1f}ms")
         r1 = med["pooled"] / med["in-process"]
         r2 = med["cold"] / med["pooled"]
-        print(f"pooled / in-process = {r1:.2f}x (target <= 1.25x) {'OK' if r1 <= 1.25 else 'MISSED'}")
-        print(f"cold / pooled       = {r2:.1f}x (target >= 10x)  {'OK' if r2 >= 10 else 'MISSED'}")
+        print(f"pooled / in-process = {r1:.2f}x (target <= {POOLED_TARGET:.2f}x) "
+              f"{'OK' if r1 <= POOLED_TARGET else 'MISSED'}")
+        print(f"cold / pooled       = {r2:.1f}x (target >= {COLD_TARGET:g}x)  {'OK' if r2 >= COLD_TARGET else 'MISSED'}")
         print(f"pooled overhead     = {(med['pooled'] - med['in-process']) * 1000:.1f} ms per render")
 
 

@@ -89,15 +89,8 @@ def _field(result: Any, name: str, default=None):
 
 
 def render_ok(result: Any) -> bool:
-    if not _field(result, "ok", False):
-        return False
-    images = _field(result, "images", None)
-    if images is None:
-        return True
-    try:
-        return len(images) > 0
-    except TypeError:
-        return True
+    # the sandbox protocol reports a run that drew nothing as ok=False, error_type "NoOutput"
+    return bool(_field(result, "ok", False))
 
 
 _FRAME = re.compile(r'^\s*(?:File "(?P<file>[^"]*)", )?line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
@@ -150,8 +143,6 @@ def error_report(result: Any, code: str) -> str:
     parts = []
     if etype or err:
         parts.append(f"{etype}: {err}" if etype and err else (etype or err))
-    elif _field(result, "ok", False):
-        parts.append("The program ran but saved no image into output_dir.")
     else:
         parts.append("The program failed.")
     try:

@@ -190,11 +190,9 @@ def _render_sync(job: dict) -> dict:
         "tier": str(getattr(res, "tier", "") or ""),
         "duration_s": getattr(res, "duration_s", None),
     }
-    if res.ok and res.images:
+    if res.ok:  # the protocol reports a run that drew nothing as NoOutput (ok false)
         first = res.images[0]
         out.update(image=_png_data_url(first), width=first.width, height=first.height)
-    elif res.ok:
-        out.update(ok=False, error="the code ran but drew nothing.", error_type="NoOutput")
     return out
 
 

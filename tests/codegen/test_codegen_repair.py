@@ -178,7 +178,10 @@ def test_traceback_keeps_user_frames_only():
           "AttributeError: bad\n")
     assert user_traceback(tb) == ['File "<drawing>", line 7, in <module>', '    ax.bar(xs, ys, colour="red")',
                                   "AttributeError: bad"]
-    assert "no image" in error_report(Result(True, images=[]), "x=1")
+    # a run that drew nothing, as the sandbox protocol reports it
+    no_output = Result(False, error="the code ran but produced no image: save one into output_dir or leave a "
+                                    "matplotlib figure open", error_type="NoOutput")
+    assert error_report(no_output, "x=1").startswith("NoOutput: the code ran but produced no image")
 
 
 def _real_pool():

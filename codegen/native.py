@@ -76,7 +76,7 @@ class CoCoTextModel:
         return self.coco.next_token_logits(state, int(token_id))
 
 
-def as_logits_model(obj, prompt_style_hint: str = "chat"):
+def as_logits_model(obj):
     """The LogitsModel for ``obj``: its own ``as_logits_model()``, the object itself when it has
     start/step, a CoCoTextModel when it looks like a CoCoModel; else None."""
     conv = getattr(obj, "as_logits_model", None)

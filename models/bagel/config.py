@@ -73,10 +73,6 @@ class LLMConfig:
     def head_dim(self) -> int:
         return self.hidden_size // self.num_attention_heads
 
-    @property
-    def num_kv_groups(self) -> int:
-        return self.num_attention_heads // self.num_key_value_heads
-
     def validate(self) -> "LLMConfig":
         w = "llm_config"
         _require_positive(self, ("hidden_size", "intermediate_size", "num_hidden_layers",

@@ -234,12 +234,6 @@ class CoCoModel:
             ctx.rope += n
         return ctx
 
-    def prefill_prompt(self, ctx: Context, text: str) -> Context:
-        """Tokenise ``text`` with the model's tokenizer (``encode``) and ``prefill_text`` it."""
-        ids = self.tokenizer.encode(text)
-        ids = getattr(ids, "ids", ids)
-        return self.prefill_text(ctx, ids)
-
     def _marker_block(self, inner: torch.Tensor) -> torch.Tensor:
         st = self.special_tokens
         m = self.llm.embed_tokens(self._token_ids([st["start_of_image"], st["end_of_image"]]),

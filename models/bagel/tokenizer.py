@@ -145,9 +145,6 @@ class CoCoTokenizer(TextTokenizer):
 
     # ---- use ---------------------------------------------------------------------------------
 
-    def id_to_token(self, tid: int) -> str | None:
-        return self._tok.id_to_token(int(tid))
-
     @property
     def vocab_size(self) -> int:
         """Number of ids including added tokens (smaller than the LLM's embedding rows)."""

@@ -42,10 +42,6 @@ class Qwen2TextConfig:
     # the fields BAGEL's building blocks read
     qk_norm: bool = False
 
-    @property
-    def num_kv_groups(self) -> int:
-        return self.num_attention_heads // self.num_key_value_heads
-
 
 def _ids(v) -> list[int]:
     if isinstance(v, bool):

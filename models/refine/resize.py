@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-# The reference's transforms (inferencer / app.py): VAE side 1024..512 stride 16, ViT 980..224 stride 14.
+# The reference's transforms (inferencer / app.py): VAE side 1024..512 stride 16, ViT 980..224 (its stride
+# is the ViT patch size, from the config).
 VAE_MAX, VAE_MIN, VAE_STRIDE = 1024, 512, 16
-VIT_MAX, VIT_MIN, VIT_STRIDE = 980, 224, 14
+VIT_MAX, VIT_MIN = 980, 224
 MAX_PIXELS = 14 * 14 * 9 * 1024
 
 

@@ -55,5 +55,25 @@ def fix_code(code: str) -> str:
             lines[first] = lines[first].lstrip()
         code = textwrap.dedent("\n".join(lines))
     # stem(..., baseline=...) was removed from matplotlib; also handled at runtime
-    return code
+    return _blank_magics(code)
+
+
+_MAGIC = re.compile(r"^(?:%%?[A-Za-z_]|![A-Za-z])")
+
+
+def _blank_magics(code: str) -> str:
+    """Notebook code: IPython magics and shell lines (``%matplotlib inline``, ``!pip install x``)
+    are blanked, only when they are what keeps the code from compiling."""
+    lines = code.split("\n")
+    hits = [i for i, ln in enumerate(lines) if _MAGIC.match(ln)]
+    if not hits:
+        return code
+    try:
+        compile(code, "<coco>", "exec", dont_inherit=True)
+        return code
+    except SyntaxError:
+        pass
+    for i in hits:
+        lines[i] = ""
+    return "\n".join(lines)
 

@@ -98,6 +98,30 @@ def install_patches():
     plt.show = show
     plt.xkcd = lambda *a, **k: _cl.nullcontext()
 
+    # --- matplotlib.use("TkAgg") / plt.switch_backend("Qt5Agg"): interactive backends cannot run
+    # here; the job keeps drawing with Agg (as a script on a desktop would show what Agg draws)
+    orig_use, orig_switch = matplotlib.use, plt.switch_backend
+
+    def _interactive(name):
+        low = str(name).lower()
+        return not (low in ("agg", "pdf", "svg", "ps", "pgf", "cairo", "template") or low.startswith("module://"))
+
+    def use(backend, *a, **k):
+        ctx = _context.CTX
+        if ctx is not None and _interactive(backend):
+            ctx.log.write(f"[sandbox] matplotlib.use({backend!r}) ignored: the sandbox draws with Agg\n")
+            return None
+        return orig_use(backend, *a, **k)
+    matplotlib.use = use
+
+    def switch_backend(newbackend):
+        ctx = _context.CTX
+        if ctx is not None and _interactive(newbackend):
+            ctx.log.write(f"[sandbox] plt.switch_backend({newbackend!r}) ignored: the sandbox draws with Agg\n")
+            return None
+        return orig_switch(newbackend)
+    plt.switch_backend = switch_backend
+
     # --- stem(baseline=...) / use_line_collection were removed from matplotlib
     orig_stem = Axes.stem
 

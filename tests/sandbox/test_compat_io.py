@@ -141,3 +141,16 @@ def test_show_does_not_draw_again():
     plain = _ok(render_inprocess(code.replace("plt.show()\n", "fig.savefig('x.png')\n")))
     assert len(once.images) == 1
     assert hashlib.sha1(once.images[0].rgba).digest() == hashlib.sha1(plain.images[0].rgba).digest()
+
+
+def test_desktop_and_notebook_idioms_run():
+    """matplotlib.use("TkAgg") (af28d09: ImportError, headless), notebook magics (af28d09:
+    SyntaxError) and pathlib folders outside scratch."""
+    code = ("%matplotlib inline\nimport matplotlib\nmatplotlib.use('TkAgg')\nimport matplotlib.pyplot as plt\n"
+            "from pathlib import Path\nout = Path('..') / 'figs'\nout.mkdir(parents=True, exist_ok=True)\n"
+            "plt.plot([1, 2])\nplt.savefig(out / 'p.png')\nplt.show()\n")
+    r = _ok(get_pool().render(code))
+    assert [im.source for im in r.images] == ["../figs/p.png"]
+    assert "matplotlib.use('TkAgg') ignored" in r.log
+    kept = _ok(render_inprocess("s = '''\n%d items\n''' % 3\nplt.title(s.strip())\n"))
+    assert "3 items" in [e.get("text") for e in kept.layout["elements"]]

@@ -116,28 +116,33 @@ def render_template(name: str, prompt: str, texts: list) -> str:
     if name != "text_card":
         raise ValueError(f"unknown template {name!r} (one of {', '.join(TEMPLATES)})")
     lines = [t for t in texts if t.strip()][:12] or [" ".join(prompt.split()[:12])]
-    return _TEXT_CARD.format(lines=json.dumps(lines, ensure_ascii=False))
+    cjk = any(ord(c) >= 0x2E80 for t in lines for c in t)
+    return _TEXT_CARD.format(lines=json.dumps(lines, ensure_ascii=False),
+                             font="NotoSansCJK-Regular.ttc" if cjk else "DejaVuSans.ttf", cjk=cjk)
 
 
 _TEXT_CARD = '''\
-# Plan: a 640x480 card, one required string per line, wrapped at 36 characters.
+# Plan: a 640x480 card, one required string per line (Latin: wrapped at 36 characters;
+# CJK: one line each, the font shrunk until it fits).
 import os
 import textwrap
 from PIL import Image, ImageDraw, ImageFont
 
 LINES = {lines}
+CJK = {cjk}
 W, H = 640, 480
 img = Image.new("RGB", (W, H), "#f7f4ec")
 draw = ImageDraw.Draw(img)
-font = ImageFont.truetype("DejaVuSans.ttf", 22)
 draw.rectangle([16, 16, W - 16, H - 16], outline="#1f3b5c", width=3)
 y = 36
 for text in LINES:
-    for part in textwrap.wrap(text, 36) or [""]:
+    size = max(10, min(22, (W - 80) // max(1, len(text)))) if CJK else 22
+    font = ImageFont.truetype("{font}", size)
+    for part in ([text] if CJK else textwrap.wrap(text, 36) or [""]):
         if y > H - 50:
             break
         draw.text((36, y), part, fill="#1f3b5c", font=font)
-        y += 30
+        y += size + 8
     y += 8
 img.save(os.path.join(output_dir, "draft.png"))
 '''

@@ -44,14 +44,15 @@ BOX_SPEC = {"id": "box", "category": "diagram", "lang": "en", "prompt": 'A box l
             "spec": {"nodes": ["Start the engine"]}}
 
 
-def bars(values=(12, 20, 15), title="Quarterly sales", kind="bar", extra="", fontsize=None):
+def bars(values=(12, 20, 15), title="Quarterly sales", kind="bar", extra="", fontsize=None,
+         cats=("Q1", "Q2", "Q3"), ylabel="Sales (k$)"):
     fs = f", fontsize={fontsize}" if fontsize else ""
-    draw = (f'ax.bar(["Q1", "Q2", "Q3"], {list(values)}, color="#4c72b0")' if kind == "bar"
-            else f'ax.plot(["Q1", "Q2", "Q3"], {list(values)}, marker="o")')
+    draw = (f'ax.bar({list(cats)}, {list(values)}, color="#4c72b0")' if kind == "bar"
+            else f'ax.plot({list(cats)}, {list(values)}, marker="o")')
     lines = [draw]
     if title:
         lines.append(f'ax.set_title("{title}"{fs})')
-    lines += [f'ax.set_xlabel("Quarter"{fs})', f'ax.set_ylabel("Sales (k$)"{fs})']
+    lines += [f'ax.set_xlabel("Quarter"{fs})', f'ax.set_ylabel("{ylabel}"{fs})']
     if fontsize:
         lines.append(f"ax.tick_params(labelsize={fontsize})")
     return HEAD + "\n".join(lines) + "\n" + extra + SAVE
@@ -89,6 +90,9 @@ def cases() -> list[Case]:
              frozenset({"clipped"})),
         Case("wrong_value", bars(values=(12, 25, 15)), frozenset({"value"})),
         Case("wrong_chart_type", bars(kind="line"), frozenset({"chart_type"})),
+        Case("wrong_category", bars(cats=("Q1", "Q2", "Q4")), frozenset({"required_text", "category", "value"}),
+             note="Q4 drawn instead of Q3: the text, the category and its value are all missing"),
+        Case("wrong_axis_label", bars(ylabel="Revenue"), frozenset({"required_text", "axis_label"})),
         Case("missing_glyph", bars(title="Quarterly sales \U0001F4C8"), frozenset({"missing_glyph"}), spec=emoji_spec,
              note="no installed font has the emoji (bootstrap installs none)"),
         Case("too_small", bars(fontsize=3), frozenset({"too_small"})),

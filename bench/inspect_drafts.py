@@ -4,7 +4,7 @@ finding kind, exact (layout) checks and OCR side by side, plus the time each par
 Each case is a real drawing rendered by the sandbox, either correct or broken one way. A kind is
 "predicted" for a case when the inspector reports a failed finding of that kind; it is "true" when
 the case is labelled with it. OCR ("ocr_text") is scored against the cases whose required text is
-really missing from the pixels ("missing_text"). The model critique is not scored (no model here).
+really missing from the pixels (missing_text, wrong_category, wrong_axis_label). The model critique is not scored (no model here).
 
 Usage (repo root):  .venv/bin/python bench/inspect_drafts.py [--no-ocr]
 (Not named inspect.py: a script in bench/ would shadow the standard library module inspect.)
@@ -26,7 +26,7 @@ from sandbox import get_pool  # noqa: E402
 from verify import ocr as O  # noqa: E402
 from verify.inspector import InspectSettings, inspect_draft  # noqa: E402
 
-OCR_TRUE = {"missing_text"}  # cases whose required text is absent from the pixels
+OCR_TRUE = {"missing_text", "wrong_category", "wrong_axis_label"}  # required text absent from the pixels
 
 
 def main() -> int:

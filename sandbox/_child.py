@@ -15,6 +15,7 @@ from . import _protocol
 from ._types import Limits
 
 MAX_TASKS = 256           # threads of one job (pids cgroup, else polled by the zygote)
+SCRATCH_QUOTA = 256 * 1024 * 1024
 
 def _out(fd, data: bytes):
     view = memoryview(data)
@@ -81,10 +82,15 @@ def _warm(scratch=None):
 
 # ---------------------------------------------------------------------------------------------- child
 
-def _harden(cfg, scratch, required):
-    """Apply the kernel layers. Returns the list of layers in place. Raises on a required failure."""
-    from . import _linux
-    layers, failed = [], {}
+def _harden(cfg, scratch, required, ns_layers=(), ns_error=None, had_caps=False):
+    """Apply the kernel layers. Returns the list of layers in place. Raises on a required failure.
+    No /proc after the minimal-root step (it is not in the new root)."""
+    from . import _linux, _ns
+    layers, failed = list(ns_layers), {}
+    if ns_error:
+        for name in ("mount-ns", "tmpfs-scratch", "ipc-ns", "minimal-root"):
+            if not any(x.startswith(name) for x in layers):
+                failed[name] = ns_error
 
     def step(name, fn):
         try:
@@ -93,12 +99,14 @@ def _harden(cfg, scratch, required):
         except Exception as e:  # noqa: BLE001
             failed[name] = f"{type(e).__name__}: {e}"
 
-    if cfg.get("_ipc_ns"):
-        step("ipc-ns", _linux.unshare_ipc)
     if cfg.get("_cgroup"):
-        step("pids-cgroup", lambda: (_linux.enter_cgroup(cfg["_cgroup"]), MAX_TASKS)[1])
+        step("pids-cgroup", lambda: (_ns.enter_cgroup(cfg["_cgroup"]), MAX_TASKS)[1])
+    if ns_layers and not ns_error:
+        step("minimal-root", lambda: "%d binds" % _ns.pivot_to_minimal_root(
+            scratch + ".root", cfg["read_paths"] + cfg.get("rw_files", []), scratch))
+        os.chdir(scratch)
     step("no_new_privs", _linux.set_no_new_privs)
-    if os.geteuid() == 0 or _has_caps():
+    if os.geteuid() == 0 or had_caps:
         step("caps-dropped", _linux.drop_capabilities)
     if cfg.get("_test_break_landlock"):
         failed["landlock"] = "broken on purpose (test hook)"
@@ -114,20 +122,26 @@ def _harden(cfg, scratch, required):
 
 
 def _has_caps():
+    from . import _linux
     try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    return int(line.split()[1], 16) != 0
-    except OSError:
-        pass
-    return False
+        return _linux.cap_effective() != 0
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _selftest(cfg, layers):
     """Verify the layers actually bite (a layer that silently does nothing must not pass)."""
     problems = []
+    if any(x.startswith("minimal-root") for x in layers):
+        probe = cfg.get("probe_path")
+        if probe and os.path.lexists(probe):
+            problems.append(f"minimal-root: {probe} is visible")
     if any(x.startswith("landlock") for x in layers):
+        try:
+            os.listdir("/")
+            problems.append("landlock: / can be listed")
+        except PermissionError:
+            pass
         probe = cfg.get("probe_path")
         if probe and os.path.exists(probe):
             try:
@@ -154,7 +168,7 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
     try:
         # no setsid(): the job stays in the worker's process group, which the caller kills when the
         # worker host dies (seccomp denies setsid/setpgid, and prctl(PR_SET_PDEATHSIG) is kept)
-        from . import _linux
+        from . import _linux, _ns
         _linux.set_pdeathsig()
         if os.getppid() != cfg["_zygote_pid"]:
             os._exit(3)
@@ -170,6 +184,12 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
                 except OSError:
                     pass
         os.closerange(max(job_r, res_w) + 1, 65536)
+        ns_layers, ns_error = [], None
+        if cfg.get("_namespaces"):
+            try:
+                ns_layers = _ns.enter_namespaces(scratch, SCRATCH_QUOTA)
+            except Exception as e:  # noqa: BLE001 - the layer is then missing (required ones refuse)
+                ns_error = f"{type(e).__name__}: {e}"
         os.chdir(scratch)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         tw = time.monotonic()
@@ -177,7 +197,7 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
         warm_s = time.monotonic() - tw
         vm_base = _linux.vm_size_bytes()
         try:
-            layers, failed = _harden(cfg, scratch, required)
+            layers, failed = _harden(cfg, scratch, required, ns_layers, ns_error, _has_caps())
             problems = _selftest(cfg, layers)
             if problems:
                 raise RuntimeError("sandbox self-test failed: " + "; ".join(problems))
@@ -200,6 +220,8 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
         except MemoryError:
             header, blobs = {"ok": False, "error_type": "MemoryLimit",
                              "error": f"out of memory (memory_mb={limits.memory_mb})", "log": ""}, []
+        if not header.get("ok") and any(x.startswith("tmpfs-scratch") for x in layers):
+            header = _full_scratch(scratch, header)
         header["job_cpu_s"] = time.process_time() - cpu0   # CPU after the job arrived (critical path)
         header["job_wall_s"] = time.monotonic() - wall0
         _out(res_w, _protocol.encode(header, blobs))
@@ -210,3 +232,16 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
         except BaseException:  # noqa: BLE001
             pass
     os._exit(0)
+
+
+def _full_scratch(scratch, header):
+    """A job that failed on a full tmpfs scratch gets the error type that says so."""
+    try:
+        st = os.statvfs(scratch)
+        err = str(header.get("error") or "")
+        if st.f_bavail * st.f_frsize < (1 << 20) or st.f_favail < 64 or "[Errno 28]" in err:
+            return {"ok": False, "error_type": "OutputTooLarge", "log": header.get("log", ""),
+                    "error": f"output_dir holds more than {SCRATCH_QUOTA >> 20} MiB or too many files"}
+    except OSError:
+        pass
+    return header

@@ -87,10 +87,23 @@ def drop_capabilities():
     data = (_CapData * 2)()
     if _libc.syscall(nr, ctypes.byref(hdr), data) != 0:
         raise LayerError(f"capset failed: {os.strerror(ctypes.get_errno())}")
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:") and int(line.split()[1], 16) != 0:
-                raise LayerError("capabilities still effective after capset")
+    if cap_effective() != 0:
+        raise LayerError("capabilities still effective after capset")
+
+
+_SYS_CAPGET = {"x86_64": 125, "amd64": 125, "aarch64": 90, "arm64": 90}
+
+
+def cap_effective() -> int:
+    """The effective capability set, by capget(2) (no /proc: it also works inside the minimal root)."""
+    nr = _SYS_CAPGET.get(MACHINE)
+    if nr is None:
+        raise LayerError(f"capget: unsupported machine {MACHINE}")
+    hdr = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    if _libc.syscall(nr, ctypes.byref(hdr), data) != 0:
+        raise LayerError(f"capget failed: {os.strerror(ctypes.get_errno())}")
+    return data[0].effective | (data[1].effective << 32)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -379,76 +392,6 @@ def apply_seccomp(self_pid: int | None = None) -> int:
     fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))
     _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), what="PR_SET_SECCOMP")
     return len(prog)
-
-
-# ----------------------------------------------------------------------------------------------
-# namespaces and the pids cgroup (root workers: the kernel tools RLIMIT_NPROC / DAC cannot give us)
-
-CLONE_NEWNS = 0x00020000
-CLONE_NEWIPC = 0x08000000
-_libc.unshare.argtypes = [ctypes.c_int]
-
-
-def unshare_ipc():
-    """A private SysV IPC namespace: segments, queues and semaphores of other processes are not
-    visible, and the job's own vanish with it (needs CAP_SYS_ADMIN: root workers)."""
-    if _libc.unshare(CLONE_NEWIPC) != 0:
-        raise LayerError(f"unshare(CLONE_NEWIPC) failed: {os.strerror(ctypes.get_errno())}")
-
-
-def pids_cgroup_dir() -> str | None:
-    """A writable pids controller: cgroup v2 (unified, with +pids) or the v1 pids hierarchy."""
-    for base, v2 in (("/sys/fs/cgroup", True), ("/sys/fs/cgroup/unified", True), ("/sys/fs/cgroup/pids", False)):
-        try:
-            if v2:
-                with open(os.path.join(base, "cgroup.controllers")) as f:
-                    if "pids" not in f.read().split():
-                        continue
-                with open(os.path.join(base, "cgroup.subtree_control")) as f:
-                    if "pids" not in f.read().split():
-                        continue
-            elif not os.path.exists(os.path.join(base, "pids.current")) and \
-                    not os.path.exists(os.path.join(base, "tasks")):
-                continue
-            if os.access(base, os.W_OK):
-                return base
-        except OSError:
-            continue
-    return None
-
-
-def make_pids_cgroup(base: str, name: str, max_tasks: int) -> str:
-    path = os.path.join(base, name)
-    os.mkdir(path, 0o700)
-    try:
-        with open(os.path.join(path, "pids.max"), "w") as f:
-            f.write(str(max_tasks))
-    except OSError:
-        os.rmdir(path)
-        raise
-    return path
-
-
-def enter_cgroup(path: str):
-    with open(os.path.join(path, "cgroup.procs"), "w") as f:
-        f.write(str(os.getpid()))
-
-
-def remove_cgroup(path: str):
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
-
-
-def count_threads(pid: int) -> int:
-    """Tasks of ``pid`` (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-        return int(data[data.rindex(b")") + 2:].split()[17])
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 # ----------------------------------------------------------------------------------------------

@@ -81,43 +81,6 @@ def read_paths(mplconfig: str, sandbox_dir: str) -> list:
     return sorted(p for p in paths if p and p not in bad and os.path.realpath(p) not in bad)
 
 
-def _remove_stale_scratch():
-    """Remove scratch dirs left by pools whose process died without close() (name carries the pid).
-    Never raises: a leftover tree, however deep or odd, must not stop a new pool from starting."""
-    try:
-        _remove_stale_scratch_dirs()
-    except Exception:  # noqa: BLE001
-        pass
-
-
-def _remove_stale_scratch_dirs():
-    import re
-    base = tempfile.gettempdir()
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return
-    for n in names:
-        m = re.fullmatch(r"coco-sandbox-(\d+)-\w+", n)
-        if not m or int(m.group(1)) == os.getpid():
-            continue
-        path = os.path.join(base, n)
-        try:
-            os.kill(int(m.group(1)), 0)
-            continue                    # that process is alive
-        except ProcessLookupError:
-            pass
-        except (PermissionError, OSError):
-            continue
-        try:
-            st = os.lstat(path)
-            if hasattr(os, "getuid") and st.st_uid != os.getuid():
-                continue
-        except OSError:
-            continue
-        _scratch.remove_tree(path)
-
-
 CANCEL_POLL_S = 0.1  # how often a waiting render asks whether it was cancelled
 
 
@@ -237,17 +200,24 @@ class SandboxPool:
     "strong" / "partial" (refuse jobs if not available), "spawn" (single-use spawned workers, the
     Windows/macOS design; on Linux without kernel layers: tier "none")."""
 
-    def __init__(self, limits: Limits | None = None, isolation: str = "auto"):
+    def __init__(self, limits: Limits | None = None, isolation: str = "auto", worker_uid: int | None = None):
+        """``worker_uid`` (Linux, caller must be root): run the worker host itself as that uid (e.g.
+        65534), so jobs run as a non-root user whatever the caller is; used by the red-team tests."""
         if isolation not in ("auto", "strong", "partial", "none", "spawn"):
             raise ValueError(f"unknown isolation {isolation!r}")
+        self.worker_uid = worker_uid
         self.limits = limits or Limits()
         self.isolation_request = isolation
         self._lock = threading.Lock()
         self._closed = False
         self._mplconfig = _private_dir("coco-sandbox-mpl")
-        _remove_stale_scratch()
+        _scratch.remove_stale(tempfile.gettempdir())
         self._scratch = tempfile.mkdtemp(prefix=f"coco-sandbox-{os.getpid()}-")
         os.chmod(self._scratch, 0o700)
+        self._argv_prefix = []
+        if worker_uid is not None:
+            from . import _ns
+            self._argv_prefix, self._mplconfig = _ns.run_as(worker_uid, [self._scratch])
         atexit.register(self.close)   # idempotent; also removes the scratch dir
         self._worker = None
         self._spare = None
@@ -282,7 +252,7 @@ class SandboxPool:
 
     def _spawn(self):
         cfg = self._config()
-        argv = [sys.executable, "-I", "-c", _BOOT, SANDBOX_DIR, json.dumps(cfg)]
+        argv = self._argv_prefix + [sys.executable, "-I", "-c", _BOOT, SANDBOX_DIR, json.dumps(cfg)]
         if sys.platform == "darwin" and self.mode == "spawn":
             from . import _macos
             if _macos.available():
@@ -476,6 +446,8 @@ class SandboxPool:
                     w.kill()
             self._worker = self._spare = None
             _scratch.remove_tree(self._scratch)
+            if self.worker_uid is not None:
+                _scratch.remove_tree(self._mplconfig)     # made for that uid by _ns.run_as
 
     def __enter__(self):
         return self

@@ -153,3 +153,39 @@ def _remove_tree(path):
         os.close(cur)
     os.rmdir(path)
     return True
+
+
+def remove_stale(base: str):
+    """Remove scratch dirs left by pools whose process died without close() (name carries the pid).
+    Never raises: a leftover tree, however deep or odd, must not stop a new pool from starting."""
+    try:
+        _remove_stale(base)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _remove_stale(base):
+    import re
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for n in names:
+        m = re.fullmatch(r"coco-sandbox-(\d+)-\w+", n)
+        if not m or int(m.group(1)) == os.getpid():
+            continue
+        path = os.path.join(base, n)
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue                    # that process is alive
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OSError):
+            continue
+        try:
+            st = os.lstat(path)
+            if hasattr(os, "getuid") and st.st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        remove_tree(path)

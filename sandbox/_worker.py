@@ -23,10 +23,9 @@ import sys
 import time
 
 from . import _protocol, _scratch
-from ._child import MAX_TASKS, _out, _reader, _warm, child as _child
+from ._child import MAX_TASKS, SCRATCH_QUOTA, _out, _reader, _warm, child as _child
 from ._types import Limits
 
-SCRATCH_QUOTA = 256 * 1024 * 1024
 READY_TIMEOUT = 30.0
 
 
@@ -54,10 +53,12 @@ class Zygote:
         self.ready_wait = 0.0
 
     def prepare(self):
-        from . import _linux
+        from . import _linux, _ns
         self.n += 1
         scratch = os.path.join(self.cfg["scratch_base"], f"job-{os.getpid()}-{self.n}")
         os.mkdir(scratch, 0o700)
+        if self.cfg.get("_namespaces"):
+            os.mkdir(scratch + ".root", 0o700)     # mount point of the child's minimal root
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         _grow_pipe(res_r)
@@ -70,7 +71,7 @@ class Zygote:
         cgroup = None
         if cfg.get("_pids_base"):
             try:
-                cgroup = _linux.make_pids_cgroup(cfg["_pids_base"], f"coco-job-{os.getpid()}-{self.n}", MAX_TASKS)
+                cgroup = _ns.make_pids_cgroup(cfg["_pids_base"], f"coco-job-{os.getpid()}-{self.n}", MAX_TASKS)
                 cfg = dict(cfg, _cgroup=cgroup)
             except OSError:
                 pass        # the child then lacks the layer and, if the first one had it, refuses the job
@@ -157,9 +158,10 @@ class Zygote:
             except OSError:
                 pass
         _scratch.remove_tree(ch.scratch)
+        _scratch.remove_tree(ch.scratch + ".root")
         if ch.cgroup:
-            from . import _linux
-            _linux.remove_cgroup(ch.cgroup)
+            from . import _ns
+            _ns.remove_cgroup(ch.cgroup)
         return status
 
     def start(self):
@@ -185,7 +187,7 @@ class Zygote:
         if req in ("auto", "strong", "partial") and not err:
             # every later child must install at least what this one did (fail closed)
             self.required = [r for r in ("no_new_privs", "landlock", "seccomp", "caps-dropped", "ipc-ns",
-                                         "pids-cgroup")
+                                         "pids-cgroup", "user-ns", "mount-ns", "tmpfs-scratch", "minimal-root")
                              if any(x.startswith(r) for x in layers)]
         self.tier = tier
         return {"hello": True, "tier": tier, "layers": layers + ["rlimits", "clean-env", "single-use-child"],
@@ -293,8 +295,8 @@ class Zygote:
 
 
 def _count_threads(pid):
-    from . import _linux
-    return _linux.count_threads(pid)
+    from . import _ns
+    return _ns.count_threads(pid)
 
 
 def _grow_pipe(fd, size=4 << 20):
@@ -379,11 +381,13 @@ def main(cfg_json: str):
     from ._pool import read_paths
     cfg["read_paths"] = read_paths(cfg["mplconfig"], cfg["sandbox_dir"])
     cfg["_zygote_pid"] = os.getpid()
-    if os.geteuid() == 0 and not cfg.get("disable_landlock"):
-        # root: uid 0 is exempt from RLIMIT_NPROC and sees the host's SysV IPC => kernel tools instead
-        from . import _linux
-        cfg["_ipc_ns"] = True
-        cfg["_pids_base"] = _linux.pids_cgroup_dir()
+    if not cfg.get("disable_landlock"):
+        # private mount+IPC namespaces with a tmpfs scratch (a user namespace when not root); root is
+        # also exempt from RLIMIT_NPROC => a pids cgroup per job where one is writable
+        from . import _ns
+        cfg["_namespaces"] = True
+        if os.geteuid() == 0:
+            cfg["_pids_base"] = _ns.pids_cgroup_dir()
     _grow_pipe(proto_out)
     try:
         import gc

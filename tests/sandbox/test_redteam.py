@@ -34,7 +34,8 @@ CASE_LIMITS = {"memory_gradual": Limits(timeout_s=15, cpu_s=10, memory_mb=192),
                "thread_bomb": Limits(timeout_s=10, cpu_s=8, memory_mb=256),
                "disk_fill_many_files": Limits(timeout_s=20, cpu_s=15, memory_mb=768),
                "disk_fill_one_file": Limits(timeout_s=15, cpu_s=10, memory_mb=768),
-               "huge_stdout": Limits(timeout_s=15, cpu_s=10, memory_mb=768)}
+               "huge_stdout": Limits(timeout_s=15, cpu_s=10, memory_mb=768),
+               "pil_resize_huge": Limits(timeout_s=15, cpu_s=10, memory_mb=768)}   # resizes, then refused at save
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
@@ -436,6 +437,9 @@ def test_redteam(pool, world, net, tmp_path, name, template, expect):
         # and must not change the tier the caller is told about
         assert res.error_type in (None, "WorkerCrashed"), desc
         assert "landlock" in res.tier and "seccomp" in res.tier
+    elif expect == "Forbidden" and "minimal-root" in res.tier and res.error_type == "RuntimeError":
+        # the job's root holds only the allowed paths: the target does not even exist for it
+        assert "No such file or directory" in (res.error or ""), desc
     else:
         assert not res.ok and res.error_type == expect, desc
         assert res.error and "\n" not in res.error

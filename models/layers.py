@@ -155,6 +155,34 @@ class KVCache:
         return self
 
 
+class Context:
+    """A KV-cache context: per-layer K/V, its length (``kv_len``) and the next RoPE position."""
+
+    def __init__(self, num_layers: int):
+        self.cache = KVCache(num_layers)
+        self.rope = 0
+
+    @property
+    def kv_len(self) -> int:
+        return self.cache.length
+
+    def nbytes(self) -> int:
+        return self.cache.nbytes()
+
+    def clone(self) -> "Context":
+        c = Context(len(self.cache.k))
+        c.cache = self.cache.clone()
+        c.rope = self.rope
+        return c
+
+    def free(self):
+        self.cache = KVCache(len(self.cache.k))
+        self.rope = 0
+
+    def __repr__(self):
+        return f"Context(kv_len={self.kv_len}, rope={self.rope}, bytes={self.nbytes()})"
+
+
 def rope_cos_sin(positions: torch.Tensor, head_dim: int, theta: float, dtype) -> tuple:
     """Qwen2 RoPE tables: fp32 ``cat(freqs, freqs)`` cos/sin cast to the activation dtype."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64, device=positions.device)

@@ -4,73 +4,28 @@ primitives (context prefill, next-token logits, velocity with dual CFG + renorm)
 Memory: the model is split into two components, each in its own ModelPatcher (``CoreModelPatcher``
 on cores that have it, so DynamicVRAM applies there): the LLM with the generation embedders/heads,
 and the ViT with its connector.  Every primitive calls ``comfy.model_management.load_models_gpu``
-for the component it needs right before use, with ``memory_required`` = activations + new KV cache.
-The holder keeps no other strong reference to the modules.
+for the component it needs right before use, with ``memory_required`` = activations + new KV cache
+(``models/management.py``, shared with the LLM runtime). The holder keeps no other strong
+reference to the modules.
 
-Contexts hold a KV cache on the load device in the compute dtype; they are mutated in place by the
+Contexts (``models/layers.Context``) hold a KV cache on the load device in the compute dtype; they are mutated in place by the
 prefill/decode primitives (and returned for convenience).  Use ``ctx.clone()`` to branch (the
 reference deep-copies contexts for the CFG branches).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Optional, Sequence
 
 import torch
 
 import comfy.model_management as mm
-import comfy.model_patcher
 
+from ..layers import Context
+from ..management import Loads, make_patcher, pick_compute_dtype
 from . import latents as L
 from .config import BagelConfig
-from .modeling import Bagel, KVCache, Route
-
-log = logging.getLogger(__name__)
-
-
-def pick_compute_dtype(device) -> torch.dtype:
-    """bf16 where supported (CPU included); otherwise fp32.  fp16 is not used: Qwen2's activations
-    overflow fp16."""
-    device = torch.device(device)
-    if device.type == "cpu":
-        return torch.bfloat16
-    try:
-        if mm.should_use_bf16(device, prioritize_performance=False):
-            return torch.bfloat16
-    except TypeError:
-        if mm.should_use_bf16(device):
-            return torch.bfloat16
-    return torch.float32
-
-
-class Context:
-    """A KV-cache context: per-layer K/V, its length (``kv_len``) and the next RoPE position."""
-
-    def __init__(self, num_layers: int):
-        self.cache = KVCache(num_layers)
-        self.rope = 0
-
-    @property
-    def kv_len(self) -> int:
-        return self.cache.length
-
-    def nbytes(self) -> int:
-        return self.cache.nbytes()
-
-    def clone(self) -> "Context":
-        c = Context(len(self.cache.k))
-        c.cache = self.cache.clone()
-        c.rope = self.rope
-        return c
-
-    def free(self):
-        self.cache = KVCache(len(self.cache.k))
-        self.rope = 0
-
-    def __repr__(self):
-        return f"Context(kv_len={self.kv_len}, rope={self.rope}, bytes={self.nbytes()})"
-
+from .modeling import Bagel, Route
 
 def _resolve_special_tokens(cfg: BagelConfig, tokenizer, explicit: Optional[dict]) -> dict:
     ids = dict(cfg.special_tokens)
@@ -114,23 +69,12 @@ class CoCoModel:
         self.special_tokens = _resolve_special_tokens(cfg, tokenizer, special_tokens)
         llm, vit = module.split()
         del module
-        archive = getattr(mm, "archive_model_dtypes", None)
-        patcher_cls = getattr(comfy.model_patcher, "CoreModelPatcher", comfy.model_patcher.ModelPatcher)
-        patchers = []
-        for part in (llm, vit):
-            if archive is not None:
-                try:
-                    archive(part)
-                except Exception as e:  # noqa: BLE001 - optional on newer cores only
-                    log.debug("archive_model_dtypes failed: %s", e)
-            patchers.append(patcher_cls(part, load_device=self.load_device, offload_device=self.offload_device))
-        self.llm_patcher, self.vit_patcher = patchers
-        del llm, vit, patchers
-        # Set False only when the caller loads the patchers itself (tests, benchmarks).
-        self.manage_memory = True
+        self.llm_patcher = make_patcher(llm, self.load_device, self.offload_device)
+        self.vit_patcher = make_patcher(vit, self.load_device, self.offload_device)
+        del llm, vit
+        self._loads = Loads()
         # CFG-renorm norms in fp32 as under CUDA autocast (the official GPU run); False = CPU autocast.
         self.cfg_norm_fp32 = True
-        self._last_load = (None, -1)
 
     # ------------------------------------------------------------------------------------------
     @property
@@ -146,18 +90,17 @@ class CoCoModel:
         f = getattr(self.llm_patcher, "is_dynamic", None)
         return bool(f()) if callable(f) else False
 
+    @property
+    def manage_memory(self) -> bool:
+        """False only when the caller loads the patchers itself (tests, benchmarks)."""
+        return self._loads.manage_memory
+
+    @manage_memory.setter
+    def manage_memory(self, v: bool):
+        self._loads.manage_memory = bool(v)
+
     def _ensure_loaded(self, patcher, memory_required: int):
-        if not self.manage_memory:
-            return
-        last, last_mem = self._last_load
-        # Skip the manager round-trip inside decode/denoise loops when nothing changed: same
-        # component, no more memory needed, still registered and fully loaded (a partially
-        # loaded model goes through load_models_gpu every time, as ComfyUI's samplers do).
-        if (last is patcher and memory_required <= last_mem and not getattr(patcher.model, "model_lowvram", False)
-                and any(m is patcher for m in mm.loaded_models())):
-            return
-        mm.load_models_gpu([patcher], memory_required=int(memory_required))
-        self._last_load = (patcher, int(memory_required))
+        self._loads.ensure(patcher, memory_required)
 
     # ---- memory estimates --------------------------------------------------------------------
     def _kv_token_bytes(self) -> int:

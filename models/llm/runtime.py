@@ -3,8 +3,8 @@
 * :class:`NativeQwen2`: the native Qwen2 decoder in one ModelPatcher (``CoreModelPatcher`` where the
   core has it). Before every prefill chunk and decode step, ``load_models_gpu`` with
   ``memory_required`` = activations + the KV-cache growth + the logits row (skipped inside the
-  decode loop while the model stays fully loaded, as in ``models/bagel/pipeline.py``). Contexts
-  are ``models/bagel/pipeline.Context`` (KV cache on the load device, compute dtype).
+  decode loop while the model stays fully loaded: ``models/management.Loads``, as for the CoCo
+  model). Contexts are ``models/layers.Context`` (KV cache on the load device, compute dtype).
 * :class:`HFCausalLM`: a transformers ``*ForCausalLM`` in a ModelPatcher, fully loaded by
   ``load_models_gpu(force_full_load=True)`` (its ``nn.Linear`` layers cannot be cast per layer),
   decoding with its own KV cache (the ``cache`` argument of transformers >= 5.2x; ``past_key_values``,
@@ -28,58 +28,15 @@ from typing import Optional, Sequence
 import torch
 
 import comfy.model_management as mm
-import comfy.model_patcher
 
-from ..bagel.pipeline import Context, pick_compute_dtype
+from ..layers import Context
+from ..management import Loads, make_patcher, pick_compute_dtype, unload_patcher
 from ..interrupt import check_interrupt
 from .chat import ENDOFTEXT, IM_END, IM_START, strip_special_tokens
 
 log = logging.getLogger("ComfyUI-CoCo")
 PREFILL_CHUNK = 2048
 KV_BUCKET = 256
-
-
-def _patcher(module, load_device, offload_device):
-    archive = getattr(mm, "archive_model_dtypes", None)
-    if archive is not None:
-        try:
-            archive(module)
-        except Exception as e:  # noqa: BLE001 - newer cores only
-            log.debug("archive_model_dtypes failed: %s", e)
-    cls = getattr(comfy.model_patcher, "CoreModelPatcher", comfy.model_patcher.ModelPatcher)
-    return cls(module, load_device=load_device, offload_device=offload_device)
-
-
-def unload_patcher(patcher) -> bool:
-    """Ask ComfyUI's manager to unload this model (weights go to the offload device); True if it
-    was loaded."""
-    for i, lm in enumerate(list(mm.current_loaded_models)):
-        if lm.model is patcher:
-            if lm.model_unload():
-                mm.current_loaded_models.pop(i)
-            mm.soft_empty_cache()
-            return True
-    return False
-
-
-class _Loader:
-    """Skip the manager round-trip in decode loops while nothing changed (same memory or less,
-    still registered, fully loaded)."""
-
-    def __init__(self, patcher):
-        self.patcher = patcher
-        self.manage_memory = True  # False only when a caller loads the patcher itself (benchmarks)
-        self._last = -1
-
-    def ensure(self, memory_required: int, force_full_load: bool = False):
-        if not self.manage_memory:
-            return
-        p = self.patcher
-        if (memory_required <= self._last and not getattr(p.model, "model_lowvram", False)
-                and any(m is p for m in mm.loaded_models())):
-            return
-        mm.load_models_gpu([p], memory_required=int(memory_required), force_full_load=force_full_load)
-        self._last = int(memory_required)
 
 
 class NativeQwen2:
@@ -94,9 +51,9 @@ class NativeQwen2:
         self.offload_device = (torch.device(offload_device) if offload_device is not None
                                else mm.unet_offload_device())
         self.compute_dtype = pick_compute_dtype(self.load_device)
-        self.patcher = _patcher(module, self.load_device, self.offload_device)
+        self.patcher = make_patcher(module, self.load_device, self.offload_device)
         del module
-        self._loader = _Loader(self.patcher)
+        self._loads = Loads()
         self.special_ids, self.eos_ids = _chat_ids(tokenizer, cfg.eos_token_ids)
 
     @property
@@ -105,11 +62,11 @@ class NativeQwen2:
 
     @property
     def manage_memory(self) -> bool:
-        return self._loader.manage_memory
+        return self._loads.manage_memory
 
     @manage_memory.setter
     def manage_memory(self, v: bool):
-        self._loader.manage_memory = bool(v)
+        self._loads.manage_memory = bool(v)
 
     # -- memory
     def _kv_token_bytes(self) -> int:
@@ -154,7 +111,7 @@ class NativeQwen2:
         ids = self._ids(prompt_ids)
         for s in range(0, ids.shape[0], chunk):
             part = ids[s: s + chunk]
-            self._loader.ensure(self.memory_required(part.shape[0], ctx))
+            self._loads.ensure(self.patcher, self.memory_required(part.shape[0], ctx))
             self._block(ctx, part, need_output=False)
         return ctx
 
@@ -163,7 +120,7 @@ class NativeQwen2:
 
     @torch.inference_mode()
     def step(self, ctx: Context, token_id: int):
-        self._loader.ensure(self.memory_required(1, ctx, logits_rows=1))
+        self._loads.ensure(self.patcher, self.memory_required(1, ctx, logits_rows=1))
         h = self._block(ctx, self._ids([int(token_id)]), need_output=True)
         return self.module.logits(h[-1:])[0].float(), ctx
 
@@ -172,12 +129,12 @@ class NativeQwen2:
         """Logits [N, vocab] (fp32) for every prompt position, one causal pass (tests/diagnostics)."""
         ctx = self.new_context()
         ids = self._ids(prompt_ids)
-        self._loader.ensure(self.memory_required(ids.shape[0], ctx, logits_rows=ids.shape[0]))
+        self._loads.ensure(self.patcher, self.memory_required(ids.shape[0], ctx, logits_rows=ids.shape[0]))
         h = self._block(ctx, ids, need_output=True)
         return self.module.logits(h).float()
 
     def unload(self) -> bool:
-        self._loader._last = -1
+        self._loads.forget()
         return unload_patcher(self.patcher)
 
 
@@ -192,10 +149,9 @@ class HFCausalLM:
         cfg = model.config
         # ModelPatcher writes bookkeeping attributes (``device``, ...) onto its module; HF models have
         # a read-only ``device`` property, so the patcher holds a plain container around it.
-        self.patcher = comfy.model_patcher.ModelPatcher(_HFHolder(model), load_device=self.load_device,
-                                                        offload_device=self.offload_device)
+        self.patcher = make_patcher(_HFHolder(model), self.load_device, self.offload_device, core=False)
         del model
-        self._loader = _Loader(self.patcher)
+        self._loads = Loads()
         self.hf_tokenizer = hf_tokenizer
         self.tokenizer = _HFTok(hf_tokenizer)
         self.vocab_size = int(getattr(cfg, "vocab_size", 0) or 0)
@@ -240,7 +196,7 @@ class HFCausalLM:
     def _forward(self, ids: list[int], past):
         past_len = 0 if past is None else int(past.get_seq_length() if hasattr(past, "get_seq_length") else
                                               past[0][0].shape[-2])
-        self._loader.ensure(self.memory_required(len(ids), past_len), force_full_load=True)
+        self._loads.ensure(self.patcher, self.memory_required(len(ids), past_len), force_full_load=True)
         x = torch.tensor([ids], dtype=torch.long, device=self.load_device)
         out = self.module(input_ids=x, use_cache=True, **{self._cache_arg: past})
         return out.logits[0, -1], getattr(out, self._cache_arg)
@@ -258,7 +214,7 @@ class HFCausalLM:
         return logits.float(), past
 
     def unload(self) -> bool:
-        self._loader._last = -1
+        self._loads.forget()
         return unload_patcher(self.patcher)
 
 

@@ -189,6 +189,8 @@ def user_error(result) -> str:
     import re
 
     text = str(result.error or "")
+    if "max_side" in text:  # the side limit is fixed: no "raise the limit" for it
+        text = re.sub(r",? or raise the limit\.?", ".", text).replace("..", ".")
     text = re.sub(r"\bmax_side=(\d+)", r"the side limit of \1 px", text)
     text = re.sub(r"\bmemory_mb=(\d+)( MB)?", r"the sandbox's memory limit of \1 MB", text)
     text = re.sub(r"\bmax_megapixels=", "max_megapixels ", text)

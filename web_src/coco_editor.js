@@ -24,6 +24,10 @@ const EDITOR_MIN_H = 460;
 const CSS = `
 .coco-ed { display:flex; flex-direction:column; gap:4px; width:100%; height:100%; box-sizing:border-box;
   font: 11px/1.35 system-ui, sans-serif; color:#ccc; overflow:hidden; }
+/* "Nodes 2.0": the node grows to the editor's height, and long lines scroll instead of widening it. */
+.lg-node .coco-ed { min-height:${EDITOR_MIN_H - 40}px; max-width:100%; min-width:0; }
+.lg-node *:has(> .coco-ed) { min-width:0; max-width:100%; }
+.coco-ed-code, .coco-ed-preview, .coco-ed-log, .coco-ed-imgbox { min-width:0; }
 .coco-ed-code { flex: 1 1 55%; min-height:120px; border:1px solid #333; border-radius:4px; overflow:hidden; }
 .coco-ed-code .cm-editor { height:100%; }
 .coco-ed-bar { display:flex; align-items:center; gap:6px; flex-wrap:nowrap; min-height:20px; }
@@ -212,8 +216,8 @@ class CocoEditor {
     if (this.editor.getText() !== code) return; // typed meanwhile: a newer render is scheduled
     if (this.codeStatus?.needs_approval) {
       this.updateStatus();
-      this.showMessage("This code was not generated on this machine and the sandbox here does not keep it from your "
-        + "files and the network. Read it, then press Approve to run it.", "warn");
+      this.showMessage("This code was not typed or generated on this machine (it came with a workflow), and the sandbox "
+        + "here does not keep it from your files and the network. Read it, then press Approve to run it.", "warn");
       return;
     }
     const seq = nextSeq();

@@ -4,11 +4,14 @@
 //
 //   node tests/browser/driver.mjs --url http://127.0.0.1:PORT --out test-artifacts/browser \
 //        --results results.json [--steps load,type,error,queue] [--docshot docs/editor.png]
+//   On a server started with COCO_GATE_TIER=none: --steps trust --llm-url http://127.0.0.1:PORT/v1
 import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { layoutStep, limitsStep, templatesStep } from "./steps_ux.mjs";
+import { trustStep } from "./steps_trust.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -18,7 +21,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const URL_ = args.url;
 const OUT = path.resolve(args.out || path.join(REPO, "test-artifacts", "browser"));
 const RESULTS = args.results;
-const STEPS = (args.steps || "load,type,error,overlay,queue,fallback").split(",");
+const STEPS = (args.steps || "load,templates,layout,type,error,overlay,limits,queue,fallback").split(",");
 const CHROMIUM = process.env.COCO_CHROMIUM || "/usr/bin/chromium";
 mkdirSync(OUT, { recursive: true });
 
@@ -75,12 +78,7 @@ async function main() {
   const shot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`) });
 
   try {
-    await page.goto(URL_, { waitUntil: "domcontentloaded" });
-    await page.waitForFunction(() => window.app?.graph && window.comfyAPI?.app?.app?.graph
-      && document.querySelector(".graph-canvas-container, canvas#graph-canvas, canvas"), null, { timeout: 60000 });
-    await page.waitForFunction(() => typeof window.cocoEditors === "function", null, { timeout: 30000 });
-    await page.waitForTimeout(500);
-    await closeDialogs(page);
+    await reload(page);
     await page.evaluate(async () => {
       try { await window.comfyAPI.app.app.extensionManager?.setting?.set("Comfy.Minimap.Visible", false); } catch { /* none */ }
     });
@@ -107,6 +105,11 @@ async function main() {
       }
     }
 
+    const h = { REPO, record, shot, loadWorkflow, closeDialogs, reload, takeErrors, replaceCode: focusEditorAndReplace };
+    if (STEPS.includes("templates")) await templatesStep(page, h);
+    if (STEPS.includes("layout")) await layoutStep(page, h);
+    if (STEPS.includes("trust")) await trustStep(page, h, args["llm-url"]);
+
     if (STEPS.some((s) => ["type", "error", "overlay"].includes(s))) {
       await loadWorkflow(page, editorOnlyWorkflow());
       await page.waitForTimeout(300);
@@ -123,8 +126,22 @@ async function main() {
       await page.click(".coco-ed input.coco-boxes");
       await page.waitForTimeout(200);
       const boxes = await page.$$eval(".coco-ed-overlay .coco-ed-box", (els) => els.map((e) => e.title));
+      // Shown labels never overlap (the overlay hides a label that would cover an earlier one).
+      const overlaps = await page.$$eval(".coco-ed-overlay .coco-ed-box span:not(.coco-hidden-label)", (els) => {
+        const rs = els.map((e) => e.getBoundingClientRect()).filter((r) => r.width && r.height);
+        let n = 0;
+        for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+          const a = rs[i], b = rs[j];
+          if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) n++;
+        }
+        return n;
+      });
       await shot("layout_overlay");
-      record("overlay:boxes", boxes.includes("text: alpha") && boxes.includes("text: Typed in the browser"), { boxes: boxes.slice(0, 8), count: boxes.length, consoleErrors: takeErrors() });
+      // With the semantic layout the boxes say what they are (kind and value); without it, text boxes their text.
+      const semantic = boxes.some((b) => b.startsWith("bar "));
+      const ok = semantic ? boxes.includes('bar "alpha" = 3') && boxes.some((b) => /^title: Typed in the browser$/.test(b))
+        : boxes.includes("text: alpha") && boxes.includes("text: Typed in the browser");
+      record("overlay:boxes", ok && overlaps === 0, { semantic, overlaps, boxes: boxes.slice(0, 12), count: boxes.length, consoleErrors: takeErrors() });
       await page.click(".coco-ed input.coco-boxes");
     }
 
@@ -133,6 +150,8 @@ async function main() {
       await shot("syntax_error_marker");
       record("error:marker_on_line", r.ok, { ...r, consoleErrors: takeErrors() });
     }
+
+    if (STEPS.includes("limits")) await limitsStep(page, h);
 
     if (STEPS.includes("queue")) {
       const wf = JSON.parse(readFileSync(path.join(REPO, "example_workflows", "Edit code with live preview.json"), "utf8"));
@@ -155,6 +174,15 @@ async function main() {
     await browser.close();
     rmSync(userDir, { recursive: true, force: true });
   }
+}
+
+async function reload(page) {
+  await page.goto(URL_, { waitUntil: "domcontentloaded" });
+  await page.waitForFunction(() => window.app?.graph && window.comfyAPI?.app?.app?.graph
+    && document.querySelector(".graph-canvas-container, canvas#graph-canvas, canvas"), null, { timeout: 60000 });
+  await page.waitForFunction(() => typeof window.cocoEditors === "function", null, { timeout: 30000 });
+  await page.waitForTimeout(500);
+  await closeDialogs(page);
 }
 
 async function closeDialogs(page) {

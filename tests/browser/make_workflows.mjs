@@ -45,6 +45,19 @@ fig.text(0.5, 0.17, "Saturday 12 July  -  20:00", ha="center", color="white", fo
 fig.text(0.5, 0.11, "Tickets 15 EUR  |  harbourstage.example", ha="center", color="#cfd8e3", fontsize=14)
 `;
 
+const LAYOUT_CODE = `# A process diagram: boxes, arrows and labels the refinement must keep in place.
+fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+ax.set_xlim(0, 10); ax.set_ylim(0, 6); ax.axis("off")
+ax.set_title("From prompt to picture", fontsize=20, fontweight="bold")
+steps = [(1.6, "Prompt", "#f6bd60"), (5.0, "Code", "#84a59d"), (8.4, "Picture", "#f28482")]
+for x, name, colour in steps:
+    ax.text(x, 3.2, name, ha="center", va="center", fontsize=18,
+            bbox=dict(boxstyle="round,pad=0.8", fc=colour, ec="#333333"))
+for (x0, _, _), (x1, _, _) in zip(steps, steps[1:]):
+    ax.annotate("", xy=(x1 - 1.2, 3.2), xytext=(x0 + 1.2, 3.2), arrowprops=dict(arrowstyle="->", lw=2))
+ax.text(5.0, 0.9, "the draft fixes where everything goes", ha="center", fontsize=13, color="#555555")
+`;
+
 // Each spec: title (the file name), nodes {key: [type, [x, y], {widget: value}, [w, h]?]},
 // links [[src, out, dst, in]]. Columns are >= 80 px apart, rows >= 80 px (title bars included).
 const SPECS = {
@@ -99,10 +112,10 @@ const SPECS = {
     nodes: {
       editor: ["CoCo_CodeEditor", [40, 60], { code: POSTER_CODE }, [600, 680]],
       render: ["CoCo_SandboxRender", [720, 60], { language: "auto" }, [320, 200]],
-      ckpt: ["CheckpointLoaderSimple", [40, 860], { ckpt_name: "sd_xl_base_1.0.safetensors" }, [320, 110]],
-      pos: ["CLIPTextEncode", [440, 860], { text: "a vibrant jazz concert poster, painterly texture, warm stage lights, "
+      ckpt: ["CheckpointLoaderSimple", [40, 960], { ckpt_name: "sd_xl_base_1.0.safetensors" }, [320, 110]],
+      pos: ["CLIPTextEncode", [440, 960], { text: "a vibrant jazz concert poster, painterly texture, warm stage lights, "
         + "high detail, print quality" }, [400, 200]],
-      neg: ["CLIPTextEncode", [440, 1160], { text: "blurry, distorted text, watermark" }, [400, 200]],
+      neg: ["CLIPTextEncode", [440, 1260], { text: "blurry, distorted text, watermark" }, [400, 200]],
       grow: ["GrowMask", [720, 360], { expand: 3, tapered_corners: true }, [320, 100]],
       invert: ["InvertMask", [720, 560], {}, [220, 60]],
       encode: ["VAEEncode", [1120, 60], {}, [220, 80]],
@@ -122,6 +135,68 @@ const SPECS = {
       ["ckpt", "VAE", "decode", "vae"], ["decode", "IMAGE", "composite", "destination"],
       ["render", "image", "composite", "source"], ["render", "text_mask", "grow", "mask"],
       ["grow", "MASK", "composite", "mask"], ["composite", "IMAGE", "save", "images"]],
+  },
+  inspect_and_correct_the_drawing_code: {
+    title: "Inspect and correct the drawing code",
+    nodes: {
+      backend: ["CoCo_OpenAIBackend", [40, 60], { base_url: "http://127.0.0.1:11434/v1", model: "" }, [400, 260]],
+      settings: ["CoCo_InspectSettings", [40, 420], {
+        spec: JSON.stringify({ chart_type: "bar", title: "Rainfall in Lisbon",
+          categories: ["Jan", "Feb", "Mar", "Apr", "May", "Jun"], values: [99, 82, 63, 62, 44, 15],
+          value_axis_label: "mm" }),
+        max_rounds: 3,
+      }, [400, 560]],
+      codegen: ["CoCo_CodeGen", [540, 60], {
+        prompt: "A bar chart titled 'Rainfall in Lisbon' of monthly rainfall (Jan-Jun: 99, 82, 63, 62, 44, 15), "
+          + "y axis 'mm', the value on top of each bar.",
+        language: "python", control_after_generate: "fixed",
+      }, [440, 640]],
+      trajectory: ["PreviewImage", [1080, 60], {}, [420, 360]],
+      rounds: ["PreviewAny", [1080, 520], {}, [420, 300]],
+      render: ["CoCo_SandboxRender", [1600, 60], { language: "auto" }, [320, 200]],
+      inspect: ["CoCo_Inspect", [1600, 360], {
+        prompt: "A bar chart titled 'Rainfall in Lisbon' of monthly rainfall (Jan-Jun: 99, 82, 63, 62, 44, 15), "
+          + "y axis 'mm', the value on top of each bar.",
+      }, [400, 260]],
+      critique: ["PreviewAny", [1600, 720], {}, [400, 240]],
+      save: ["SaveImage", [2100, 60], { filename_prefix: "CoCo_inspected" }, [420, 420]],
+    },
+    links: [["backend", "llm", "codegen", "llm"], ["settings", "inspect", "codegen", "inspect"],
+      ["codegen", "trajectory", "trajectory", "images"], ["codegen", "inspection", "rounds", "source"],
+      ["codegen", "code", "render", "code"], ["render", "image", "inspect", "image"],
+      ["render", "layout", "inspect", "layout"], ["settings", "inspect", "inspect", "settings"],
+      ["inspect", "critique", "critique", "source"], ["render", "image", "save", "images"]],
+  },
+  draft_layout_guides_any_diffusion_model: {
+    title: "Draft layout guides any diffusion model",
+    nodes: {
+      editor: ["CoCo_CodeEditor", [40, 60], { code: LAYOUT_CODE }, [600, 680]],
+      render: ["CoCo_SandboxRender", [720, 60], { language: "auto" }, [320, 240]],
+      ckpt: ["CheckpointLoaderSimple", [40, 860], { ckpt_name: "sd_xl_base_1.0.safetensors" }, [320, 110]],
+      pos: ["CLIPTextEncode", [440, 860], { text: "a hand-drawn watercolour process diagram on textured paper, "
+        + "soft shadows, high detail" }, [400, 200]],
+      neg: ["CLIPTextEncode", [440, 1160], { text: "blurry, distorted text, watermark" }, [400, 200]],
+      regions: ["CoCo_RegionalConditioning", [1120, 420], { select: "title, rect, text", method: "mask",
+        strength: 1.0, max_regions: 8 }, [360, 380]],
+      masks: ["CoCo_LayoutMasks", [1560, 440], { select: "*" }, [320, 220]],
+      maskview: ["PreviewImage", [1560, 740], {}, [320, 300]],
+      encode: ["VAEEncode", [1120, 60], {}, [220, 80]],
+      sampler: ["KSampler", [1560, 60], { seed: 42, control_after_generate: "fixed", steps: 25, cfg: 6.0,
+        sampler_name: "dpmpp_2m", scheduler: "karras", denoise: 0.55 }, [320, 300]],
+      decode: ["VAEDecode", [1960, 60], {}, [220, 80]],
+      protect: ["CoCo_ProtectComposite", [1960, 240], { feather: 2 }, [320, 200]],
+      save: ["SaveImage", [2360, 60], { filename_prefix: "CoCo_layout_guided" }, [420, 520]],
+    },
+    links: [["editor", "code", "render", "code"], ["render", "image", "encode", "pixels"],
+      ["ckpt", "VAE", "encode", "vae"], ["ckpt", "CLIP", "pos", "clip"], ["ckpt", "CLIP", "neg", "clip"],
+      ["ckpt", "CLIP", "regions", "clip"], ["pos", "CONDITIONING", "regions", "conditioning"],
+      ["render", "layout", "regions", "layout"], ["render", "got_chain", "masks", "chain"],
+      ["masks", "colour_mask", "maskview", "images"],
+      ["ckpt", "MODEL", "sampler", "model"], ["regions", "conditioning", "sampler", "positive"],
+      ["neg", "CONDITIONING", "sampler", "negative"], ["encode", "LATENT", "sampler", "latent_image"],
+      ["sampler", "LATENT", "decode", "samples"], ["ckpt", "VAE", "decode", "vae"],
+      ["decode", "IMAGE", "protect", "image"], ["render", "image", "protect", "draft"],
+      ["render", "text_mask", "protect", "mask"], ["protect", "image", "save", "images"]],
   },
 };
 
@@ -171,7 +246,8 @@ async function fitAndSave(page, wf) {
     const el = app.canvas.canvas;
     // Clear of the side bar, the workflow menu and the "Nodes 2.0" banner.
     const [left, top] = [100, 150];
-    const vw = el.clientWidth - left - 20, vh = el.clientHeight - top - 20;
+    // "Nodes 2.0" draws the same graph about 1.2x larger: leave room for it.
+    const vw = (el.clientWidth - left - 20) / 1.25, vh = (el.clientHeight - top - 20) / 1.25;
     const scale = Math.min(vw / (x1 - x0), vh / (y1 - y0), 1);
     app.canvas.ds.scale = scale;
     app.canvas.ds.offset = [left / scale - x0, top / scale - y0];
@@ -196,6 +272,7 @@ await page.evaluate(async () => {
   const s = window.comfyAPI.app.app.extensionManager?.setting;
   try { await s?.set("Comfy.Minimap.Visible", false); } catch { /* older frontends have no minimap */ }
   try { await s?.set("Comfy.VueNodes.Enabled", false); } catch { /* older frontends: classic only */ }
+  try { await s?.set("Comfy.TutorialCompleted", true); } catch { /* no first-run templates dialog */ }
 });
 await page.waitForTimeout(1000);
 for (const sel of ["button[aria-label='Close']", ".p-message-close-button", ".p-dialog-close-button"]) {
@@ -213,6 +290,8 @@ for (const [name, spec] of Object.entries(SPECS)) {
   const apiPrompt = await page.evaluate(async () => (await window.comfyAPI.app.app.graphToPrompt()).output);
   writeFileSync(path.join(REPO, "tests", "workflows", `${name}.api.json`), JSON.stringify(apiPrompt, null, 1) + "\n");
   await page.waitForTimeout(2500); // previews of the editors render
+  await page.keyboard.press("Escape"); // a dialog the frontend opened (templates on a fresh user dir)
+  await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(REPO, "example_workflows", `${spec.title}.jpg`), type: "jpeg", quality: 80,
     clip: { x: 60, y: 100, width: 1520, height: 880 } });
   console.log(`wrote example_workflows/${spec.title}.json (+ .jpg): ${wf.nodes.length} nodes, ${wf.links.length} links`);

@@ -38,28 +38,57 @@ def _missing() -> list[str]:
     return missing
 
 
-@pytest.fixture(scope="module")
-def steps(comfy_server, tmp_path_factory):
+def _drive(server, tmp_path_factory, extra: list[str], log_name: str) -> dict:
     missing = _missing()
     if missing:
         msg = "browser tests need: " + ", ".join(missing)
         if os.environ.get("COCO_REQUIRE_BROWSER") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
-    status, _ = comfy_server.get("/coco/isolation")
+    status, _ = server.get("/coco/isolation")
     assert status == 200, "the /coco/* routes are not registered (nodes/__init__.py ROUTE_MODULES needs 'routes')"
     # A fresh user directory would open the template browser over the canvas on first load.
-    comfy_server.post("/settings/Comfy.TutorialCompleted", True)
+    server.post("/settings/Comfy.TutorialCompleted", True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     results = tmp_path_factory.mktemp("browser") / "results.json"
-    cmd = ["node", str(DRIVER), "--url", comfy_server.url, "--out", str(ARTIFACTS), "--results", str(results)]
-    if os.environ.get("COCO_DOCSHOT"):  # refresh docs/editor.png: COCO_DOCSHOT=docs/editor.png
-        cmd += ["--docshot", os.environ["COCO_DOCSHOT"]]
+    cmd = ["node", str(DRIVER), "--url", server.url, "--out", str(ARTIFACTS), "--results", str(results), *extra]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=280)
-    (ARTIFACTS / "driver.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    (ARTIFACTS / log_name).write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
     data = json.loads(results.read_text()) if results.exists() else []
     by_step = {r["step"]: r for r in data}
     by_step["_log"] = proc.stdout[-4000:] + proc.stderr[-4000:]
+    return by_step
+
+
+@pytest.fixture(scope="module")
+def steps(comfy_server, tmp_path_factory):
+    extra = []
+    if os.environ.get("COCO_DOCSHOT"):  # refresh docs/editor.png: COCO_DOCSHOT=docs/editor.png
+        extra += ["--docshot", os.environ["COCO_DOCSHOT"]]
+    return _drive(comfy_server, tmp_path_factory, extra, "driver.log")
+
+
+@pytest.fixture(scope="module")
+def trust_steps(tmp_path_factory):
+    """The approval flow on a forced weak tier (COCO_GATE_TIER=none), with a local
+    OpenAI-compatible server as the code writer."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "codegen"))
+    from coco_fake_openai import FakeOpenAI
+    from harness import ComfyServer
+
+    code = ("import os\nimport matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 3), dpi=60)\n"
+            "ax.bar(['a', 'b', 'c'], [1, 3, 2], color='#c0392b')\nfig.savefig(os.path.join(output_dir, 'c.png'))\n")
+    env = dict(os.environ, COCO_GATE_TIER="none")
+    with FakeOpenAI(models=("coder-1",), answers=[f"```python\n{code}```"]) as fake:
+        srv = ComfyServer(tmp_path_factory.mktemp("comfy-weak"), env=env)
+        srv.start()
+        try:
+            by_step = _drive(srv, tmp_path_factory, ["--steps", "trust", "--llm-url", fake.url], "driver_trust.log")
+            by_step["_llm_requests"] = [r["messages"][-1]["content"] for r in fake.requests]
+        finally:
+            srv.stop()
     return by_step
 
 
@@ -107,3 +136,37 @@ def test_queued_workflow_produces_image(steps):
 
 def test_plain_textarea_works_without_the_bundle(steps):
     _check(steps, "fallback:textarea")
+
+
+def test_templates_have_titles_and_thumbnails(steps):
+    r = _check(steps, "templates:titles_thumbnails")
+    assert r["dialog"]["titlesShown"] and r["dialog"]["thumbsLoaded"] >= len(WORKFLOWS)
+
+
+@pytest.mark.parametrize("mode", ["classic", "nodes2"])
+@pytest.mark.parametrize("workflow", WORKFLOWS)
+def test_workflow_opens_without_overlapping_or_covered_nodes(steps, workflow, mode):
+    r = _check(steps, f"layout:{mode}:{workflow}")
+    assert r["overlaps"] == [] and r["covered"] == [] and r["spills"] == []
+
+
+def test_preview_follows_render_node_limits_and_fix_hints(steps):
+    r = _check(steps, "limits:follow_node_and_fix_hints")
+    assert r["drawn"]["width"] == 2000 and "Fix:" in r["refused"]["shown"]
+
+
+def test_editor_foreign_code_waits_typed_code_runs_on_weak_tier(trust_steps):
+    r = _check(trust_steps, "trust:editor")
+    assert r["foreign"]["approveVisible"] and not r["sawApprove"]
+
+
+def test_codegen_prompt_from_workflow_waits_for_approval(trust_steps):
+    r = _check(trust_steps, "trust:codegen_approve")
+    assert r["leaks"]["leaks"] == []
+    # The refused run sent nothing to the code writer; the approved one did (its prompt first).
+    assert "~/.ssh/id_rsa" in trust_steps["_llm_requests"][0], trust_steps["_llm_requests"]
+
+
+def test_codegen_edited_prompt_waits_again_typed_prompt_runs(trust_steps):
+    _check(trust_steps, "trust:codegen_edit_and_type")
+    assert len(trust_steps["_llm_requests"]) == 2, trust_steps["_llm_requests"]

@@ -116,3 +116,18 @@ def test_workflow_with_input_files_and_content_cache(comfy_server):
     changed = comfy_server.run(copy.deepcopy(_workflow()))
     assert execution_error(changed) is None
     assert "3" not in cached_nodes(changed)                      # new content: rendered again
+
+
+def test_preview_route_sends_the_files(comfy_server):
+    """The editor's live preview gets the same files: POST /coco/preview with ``files`` (the
+    names text of the CoCo_InputFiles node); a bad name is a 400 naming the file."""
+    import uuid
+
+    (comfy_server.input / "sales.csv").write_text("month,units\nJan,10\nFeb,14\nMar,9\n")
+    (comfy_server.input / "helpers.py").write_text("COLOR = '#2a9d8f'\nTITLE = 'units per month'\n")
+    body = {"code": CODE, "client_id": uuid.uuid4().hex, "seq": 1, "files": "sales.csv\nhelpers.py"}
+    status, r = comfy_server.post("/coco/preview", body, timeout=60)
+    assert status == 200 and r["ok"], r
+    assert r["n_images"] == 2 and (r["width"], r["height"]) == (400, 300)
+    status, r = comfy_server.post("/coco/preview", {**body, "seq": 2, "files": "nope.csv"}, timeout=60)
+    assert status == 400 and r["error"] == "bad_files" and "nope.csv" in r["message"]

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ._siblings import pack_root
+from ._siblings import staged_pack
 from .stages import ItemProcessor
 
 
@@ -85,11 +85,6 @@ class _Actor:
         return self.proc.process(item)
 
 
-def _code_paths() -> list:
-    root = pack_root()
-    return [os.path.join(root, n) for n in ("dataset_builder", "sandbox", "codegen", "verify")]
-
-
 class RayExecutor:
     """One actor per CPU slot of the cluster (``workers`` caps it), spread over the nodes. Each
     actor keeps one sandbox pool warm and runs ``per_actor`` items at a time (threads: code
@@ -103,7 +98,9 @@ class RayExecutor:
                  object_store_mb: int = 200):
         import ray
         self.ray = ray
-        runtime_env = {"py_modules": _code_paths(),
+        import tempfile
+        self._stage = tempfile.mkdtemp(prefix="coco-dataset-code-")
+        runtime_env = {"py_modules": [staged_pack(self._stage)],   # the code travels to every node
                        "env_vars": {"PYTHONDONTWRITEBYTECODE": "1"}}
         if address:
             ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, logging_level="WARNING")
@@ -184,3 +181,5 @@ class RayExecutor:
             except Exception:  # noqa: BLE001
                 pass
         self.ray.shutdown()
+        import shutil
+        shutil.rmtree(self._stage, ignore_errors=True)

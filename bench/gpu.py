@@ -112,6 +112,10 @@ def _vram_reset():
         torch.cuda.reset_peak_memory_stats()
 
 
+def _gib(v):
+    return None if v is None else v / GiB
+
+
 def _vram_peak() -> int | None:
     import torch
 
@@ -239,7 +243,7 @@ def measure_model(path: str, weight_dtype: str, a) -> dict:
     _sync()
     dt = time.perf_counter() - t0
     res["decode_tok_s"] = a.new_tokens / dt
-    res["vram_peak_decode_gb"] = (_vram_peak() or 0) / GiB
+    res["vram_peak_decode_gb"] = _gib(_vram_peak())
     res["attention_decode"] = _attention_kernels(lambda: model.next_token_logits(ctx, tok))
     ctx.free()
     del ctx
@@ -275,7 +279,7 @@ def measure_model(path: str, weight_dtype: str, a) -> dict:
     times = [b - a_ for a_, b in zip([t0] + stamps[:-1], stamps)]
     res["denoise_step_s"] = statistics.median(times[1:]) if len(times) > 1 else times[0]
     res["denoise_first_step_s"] = times[0]
-    res["vram_peak_denoise_gb"] = (_vram_peak() or 0) / GiB
+    res["vram_peak_denoise_gb"] = _gib(_vram_peak())
     x = noise.clone()
     res["attention_denoise"] = _attention_kernels(lambda: model.velocity(
         x, 0.5, hw, ctxs.cond, ctxs.text_uncond, ctxs.img_uncond, 4.0, 2.0, "text_channel", 0.0))
@@ -295,7 +299,7 @@ def measure_model(path: str, weight_dtype: str, a) -> dict:
         out = run_draft_refine("bench", model, vae, PROMPT, draft=draft, steps=steps, seed=0,
                                max_resolution=a.image)
         _sync()
-        return time.perf_counter() - t, (_vram_peak() or 0) / GiB, out
+        return time.perf_counter() - t, _gib(_vram_peak()), out
 
     res["edit_steps"] = a.steps
     res["edit_s"], res["vram_peak_edit_gb"], out = edit(a.steps)
@@ -354,7 +358,7 @@ def measure_hf(sizes: dict, a) -> dict:
         model.generate(ids, **kw)
         _sync()
     dt = time.perf_counter() - t0
-    return {"build_s": build_s, "decode_tok_s": a.new_tokens / dt, "vram_peak_decode_gb": (_vram_peak() or 0) / GiB,
+    return {"build_s": build_s, "decode_tok_s": a.new_tokens / dt, "vram_peak_decode_gb": _gib(_vram_peak()),
             "attn_implementation": getattr(model.config, "_attn_implementation", None)}
 
 
@@ -429,7 +433,7 @@ def report(r: dict) -> str:
     if "decode_tok_s" in hf:
         ours = m.get("bf16", {}).get("decode_tok_s")
         lines.append(f"\nHF transformers Qwen2 (bf16, attn {hf.get('attn_implementation')}): "
-                     f"{hf['decode_tok_s']:.1f} tokens/s, peak VRAM {hf['vram_peak_decode_gb']:.2f} GiB"
+                     f"{hf['decode_tok_s']:.1f} tokens/s, peak VRAM {_fmt(hf['vram_peak_decode_gb'])} GiB"
                      + (f"; ours bf16 / HF = {ours / hf['decode_tok_s']:.2f}x" if ours else ""))
     elif hf:
         lines.append(f"\nHF transformers Qwen2: {hf.get('error', hf.get('skipped'))}")

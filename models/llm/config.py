@@ -43,7 +43,8 @@ class Qwen2TextConfig:
     qk_norm: bool = False
 
 
-def _ids(v) -> list[int]:
+def id_list(v) -> list[int]:
+    """Token ids from a config value: an int, a list of ints, or nothing (None, bools, junk -> [])."""
     if isinstance(v, bool):
         return []
     if isinstance(v, int):
@@ -91,7 +92,7 @@ def parse_qwen2_config(cfg: dict, generation_config: Optional[dict] = None) -> Q
         raise LLMConfigError(f"head_dim {head_dim} must be even for RoPE")
     if heads % kv:
         raise LLMConfigError(f"num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}")
-    eos = _ids(cfg.get("eos_token_id")) + _ids((generation_config or {}).get("eos_token_id"))
+    eos = id_list(cfg.get("eos_token_id")) + id_list((generation_config or {}).get("eos_token_id"))
     bos = cfg.get("bos_token_id")
     theta = cfg.get("rope_theta")
     if theta is None and isinstance(cfg.get("rope_parameters"), dict):

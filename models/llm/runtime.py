@@ -33,6 +33,7 @@ from ..layers import Context
 from ..management import Loads, make_patcher, pick_compute_dtype, unload_patcher
 from ..interrupt import check_interrupt
 from .chat import ENDOFTEXT, IM_END, IM_START, strip_special_tokens
+from .config import id_list
 
 log = logging.getLogger("ComfyUI-CoCo")
 PREFILL_CHUNK = 2048
@@ -157,8 +158,8 @@ class HFCausalLM:
         self.vocab_size = int(getattr(cfg, "vocab_size", 0) or 0)
         self._kv_token_bytes = 2 * 2 * int(getattr(cfg, "num_hidden_layers", 1)) * int(
             getattr(cfg, "hidden_size", 1))
-        eos = list(_id_list(getattr(cfg, "eos_token_id", None))) + list(
-            _id_list((generation_config or {}).get("eos_token_id")))
+        eos = list(id_list(getattr(cfg, "eos_token_id", None))) + list(
+            id_list((generation_config or {}).get("eos_token_id")))
         if getattr(hf_tokenizer, "eos_token_id", None) is not None:
             eos.append(int(hf_tokenizer.eos_token_id))
         self.special_ids, self.eos_ids = _chat_ids(self.tokenizer, eos)
@@ -241,16 +242,6 @@ class _HFTok:
         tid = self._tok.convert_tokens_to_ids(token)
         unk = getattr(self._tok, "unk_token_id", None)
         return None if tid is None or (unk is not None and tid == unk and token != self._tok.unk_token) else int(tid)
-
-
-def _id_list(v) -> list[int]:
-    if isinstance(v, bool) or v is None:
-        return []
-    if isinstance(v, int):
-        return [v]
-    if isinstance(v, (list, tuple)):
-        return [int(x) for x in v if isinstance(x, int) and not isinstance(x, bool)]
-    return []
 
 
 def _chat_ids(tokenizer, eos_ids) -> tuple[dict, list[int]]:

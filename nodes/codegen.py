@@ -271,10 +271,13 @@ class CodeGen(io.ComfyNode):
 
         # Texts from a loaded workflow or another node, on a sandbox without file/network isolation:
         # no code is written from them until the user approved them (issue 17; approval.py).
-        approval.require_inputs(NODE_ID, node_id, {"prompt": prompt, "system_prompt": system_prompt})
+        # The input files reach the model as the text describe_files() makes of them: that text is gated.
+        files_text = describe_files(files.pairs()) if files is not None and files.files else ""
+        approval.require_inputs(NODE_ID, node_id, {"prompt": prompt, "system_prompt": system_prompt,
+                                                   **({"files": files_text} if files_text else {})})
         user_prompt = prompt  # what the draft is inspected against (without the files description)
-        if files is not None and files.files:
-            prompt = prompt.rstrip() + "\n\n" + describe_files(files.pairs())
+        if files_text:
+            prompt = prompt.rstrip() + "\n\n" + files_text
         messages = build_messages(prompt, language, system_prompt, backend.prompt_style, think)
         params = GenerationParams(seed=seed, temperature=temperature, top_p=top_p, top_k=top_k,
                                   max_new_tokens=max_new_tokens)

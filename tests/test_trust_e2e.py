@@ -145,3 +145,29 @@ def _no_trust_in_png(srv, image: dict) -> None:
     for h in hashes:
         assert h not in meta and h[:12] not in meta
     assert "approved" not in meta and "typed_sha256" not in meta
+
+
+def test_input_files_are_gated_like_the_prompt(server, fake):
+    """A workflow can name files of the input folder (say, a CSV someone sent); what the model reads
+    of them shapes the code too. The prompt is typed here, the files text is not: it waits."""
+    from comfyui_coco.nodes.input_files import NODE_ID as FILES_NODE
+
+    (server.input / "sales.csv").write_text("quarter,value\nQ1,3\nQ2,5\n" + uuid.uuid4().hex + ",1\n")
+    text = "A bar chart of the sales in sales.csv. " + uuid.uuid4().hex[:6]
+    for t in (text, "You draw with code."):
+        server.post("/coco/mark_typed", {"text": t})
+    prompt = _prompt(fake, text)
+    prompt["5"] = {"class_type": FILES_NODE, "inputs": {"names": "sales.csv"}}
+    prompt["2"]["inputs"]["files"] = ["5", 0]
+    n = len(fake.requests)
+    err = execution_error(_run(server, prompt))
+    assert err is not None and "waiting for your approval of 'files'" in err["exception_message"], err
+    assert "'prompt'" not in err["exception_message"] and len(fake.requests) == n
+    status, pending = server.get("/coco/pending_inputs?node_id=2")
+    files_text = {i["name"]: i["text"] for i in pending["items"]}["files"]
+    assert "sales.csv" in files_text
+    status, r = server.post("/coco/approve", {"texts": [files_text]})
+    assert status == 200
+    entry = _run(server, prompt)
+    assert execution_error(entry) is None, execution_error(entry)
+    assert len(fake.requests) == n + 1

@@ -12,13 +12,13 @@ import time
 
 from comfy_api.latest import io
 
+from ..models.llm.config import BACKENDS
 from ..models.weight_dtype import CHOICES as LOAD_DTYPES
 from .common import CoCoError, list_model_entries, progress_with_cancel, resolve_model_entry
 from .io_types import COCO_LLM
 
 NODE_ID = "CoCo_LLMLoader"
 FOLDER_KEY = "LLM"
-BACKENDS = ["auto", "native", "transformers"]
 EMPTY = "(no model folder in models/LLM)"
 
 LAYOUT_FIX = ("put a Hugging Face model folder (config.json, model.safetensors or model-*.safetensors shards + "
@@ -74,7 +74,7 @@ class LLMLoader(io.ComfyNode):
                             "always loads bf16.",
                 ),
                 io.Combo.Input(
-                    "backend", options=BACKENDS, default="auto",
+                    "backend", options=list(BACKENDS), default="auto",
                     tooltip="auto: the native CoCo decoder for plain Qwen2/Qwen2.5, transformers for anything else. "
                             "native: force the CoCo decoder (Qwen2 only). transformers: Hugging Face "
                             "AutoModelForCausalLM (needs the transformers package; no remote code).",
@@ -101,11 +101,7 @@ class LLMLoader(io.ComfyNode):
     def execute(cls, model: str, weight_dtype: str, backend: str, keep_model_loaded: bool) -> io.NodeOutput:
         from ..models.llm.loader import LLMError, load_llm
 
-        if weight_dtype not in LOAD_DTYPES:
-            raise CoCoError(NODE_ID, f"unknown weight_dtype '{weight_dtype}'.", f"choose one of {list(LOAD_DTYPES)}.")
-        if backend not in BACKENDS:
-            raise CoCoError(NODE_ID, f"unknown backend '{backend}'.", f"choose one of {BACKENDS}.")
-        path = resolve_model(model)
+        path = resolve_model(model)  # load_llm checks weight_dtype and backend
         t0 = time.perf_counter()
         try:
             llm = load_llm(path, weight_dtype, backend, keep_model_loaded, progress=progress_with_cancel())

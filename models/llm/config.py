@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 NATIVE_MODEL_TYPES = ("qwen2",)
+# how a model folder may be run (CoCo_LLMLoader's "backend"): auto = native when it can, else transformers
+BACKENDS = ("auto", "native", "transformers")
 
 
 class LLMConfigError(ValueError):
@@ -20,6 +22,7 @@ def _int(d: dict, key: str, default: Any = None) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
         raise LLMConfigError(f"'{key}' must be a positive integer, got {v!r}")
     return v
+
 
 
 @dataclass

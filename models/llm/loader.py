@@ -24,6 +24,7 @@ import time
 from typing import Callable, Optional
 
 from ..errors import FixableError
+from .config import BACKENDS
 from ..safetensors_io import PICKLE_EXTS, ST_DTYPES, TensorReader, read_header, read_json, refuse_pickle
 from ..text_tokenizer import TextTokenizer
 from ..weight_dtype import CHOICES as WEIGHT_DTYPE_CHOICES
@@ -36,7 +37,6 @@ GEN_CONFIG = "generation_config.json"
 SINGLE = "model.safetensors"
 INDEX = "model.safetensors.index.json"
 TOKENIZER_JSON = "tokenizer.json"
-BACKENDS = ("auto", "native", "transformers")
 # tensors in some exports that carry no weights
 _IGNORED_KEYS = (".rotary_emb.inv_freq",)
 

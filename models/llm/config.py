@@ -24,7 +24,6 @@ def _int(d: dict, key: str, default: Any = None) -> int:
     return v
 
 
-
 @dataclass
 class Qwen2TextConfig:
     hidden_size: int

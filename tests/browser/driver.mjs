@@ -236,6 +236,9 @@ const editorState = (page) => page.evaluate(() => {
     errorLine: ed.editor.errorLine(),
     errorText: ed.errorEl.textContent,
     status: ed.statusEl.textContent,
+    trust: ed.trustEl?.textContent,
+    // The render state is never pushed off the status line by the trust label.
+    statusFits: ed.statusEl.scrollWidth <= ed.statusEl.clientWidth + 1,
     log: ed.logEl.textContent.slice(0, 300),
     width: ed.result?.width, height: ed.result?.height,
   };
@@ -294,7 +297,7 @@ async function typeAndPreview(page) {
     && saved.apiCode === s2.text;
   return {
     ok: s1.imgShown && s2.imgShown && s2.imgSeq > s1.imgSeq && nodeValue.includes("typed key by key")
-      && !s2.errorText && serialised,
+      && !s2.errorText && serialised && s2.statusFits && !/foreign|approval/i.test(`${s2.status} ${s2.trust}`),
     serialised, first: s1, second: s2,
   };
 }
@@ -311,8 +314,21 @@ async function syntaxErrorMarker(page) {
   const errorLine = await page.evaluate(() => window.cocoEditors()[0].result.error_line);
   // The sandbox names line 3 (the unclosed parenthesis) or the line where Python noticed it (4).
   const okLine = st.errorLine === errorLine && (errorLine === 3 || errorLine === 4);
-  return { ok: okLine && marks === 1 && !!markedText, errorLine, markedLine: st.errorLine, marks, markedText,
-    errorText: st.errorText };
+  // A new render clears the previous error while it runs.
+  const during = await page.evaluate(async () => {
+    const ed = window.cocoEditors()[0];
+    const before = ed.errorEl.textContent;
+    let done = false;
+    const p = ed.render().finally(() => { done = true; });
+    while (!ed.busy && !done) await new Promise((r) => setTimeout(r, 2));
+    const shown = ed.errorEl.textContent;
+    const busy = ed.busy;
+    await p;
+    return { before, shown, busy };
+  });
+  const cleared = !!during.before && during.busy && during.shown === "";
+  return { ok: okLine && marks === 1 && !!markedText && cleared, errorLine, markedLine: st.errorLine, marks, markedText,
+    errorText: st.errorText, during };
 }
 
 async function queueAndWait(page) {

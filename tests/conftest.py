@@ -1,9 +1,12 @@
 """Shared fixtures. Tests run against the real ComfyUI source (no mocked ``comfy`` modules):
 
 * the pack is importable as the package ``comfyui_coco`` (it is a folder with relative imports,
-  exactly as ComfyUI imports it),
+  exactly as ComfyUI imports it) -- for every test, with or without ComfyUI,
 * ``comfy.*`` imports resolve to the ComfyUI tree that dev/bootstrap.sh installed, parsed as
-  ``--cpu``,
+  ``--cpu`` -- loaded lazily, just before the first test module that is not ComfyUI-free (see
+  ``COMFY_FREE``) is imported, so tests/sandbox and the pure codegen extraction tests run on a
+  machine without a bootstrapped ComfyUI; any other test module then fails (never skips) when
+  ComfyUI is missing,
 * ``comfy_server`` is one live ComfyUI server for the session with the pack mounted.
 """
 
@@ -16,18 +19,24 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import REPO, ComfyServer, comfy_dir  # noqa: E402
+from harness import REPO, ComfyServer, comfy_dir  # noqa: E402  (stdlib only)
 
 _COMFY = comfy_dir()
+_TESTS = os.path.dirname(os.path.abspath(__file__))
 # `python -m pytest` puts the working directory (the repo root) first on sys.path, where our own
 # nodes/ would shadow ComfyUI's top-level `nodes` module. The pack is imported as `comfyui_coco`.
 sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != str(REPO)]
-if not (_COMFY / "main.py").exists():
-    raise pytest.UsageError(f"ComfyUI not found at {_COMFY}; run `make test` (it runs dev/bootstrap.sh).")
+
+# test paths (relative to tests/) that import nothing from ComfyUI: they never trigger its import
+COMFY_FREE = ("sandbox/", "codegen/test_codegen_extract.py")
 
 
 def _import_real_comfy() -> None:
-    """Make ``import comfy...`` work as it does inside the server, with --cpu."""
+    """Make ``import comfy...`` work as it does inside the server, with --cpu (once)."""
+    if "comfy.cli_args" in sys.modules:
+        return
+    if not (_COMFY / "main.py").exists():
+        raise pytest.UsageError(f"ComfyUI not found at {_COMFY}; run `make test` (it runs dev/bootstrap.sh).")
     if str(_COMFY) not in sys.path:
         sys.path.insert(1, str(_COMFY))
     import comfy.options
@@ -51,12 +60,32 @@ def _import_pack() -> None:
     spec.loader.exec_module(module)
 
 
-_import_real_comfy()
 _import_pack()
+
+
+def _comfy_free(path) -> bool:
+    rel = os.path.relpath(str(path), _TESTS).replace(os.sep, "/")
+    return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in COMFY_FREE)
+
+
+class _ComfyModule(pytest.Module):
+    """A test module that needs ComfyUI: real ComfyUI is loaded right before the module is imported
+    (pytest also builds nodes for files it will not run; those import nothing)."""
+
+    def _getobj(self):
+        _import_real_comfy()
+        return super()._getobj()
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if os.path.basename(str(module_path)).startswith("test_") and not _comfy_free(module_path):
+        return _ComfyModule.from_parent(parent, path=module_path)
+    return None
 
 
 @pytest.fixture(scope="session")
 def comfy_server(tmp_path_factory):
+    _import_real_comfy()
     server = ComfyServer(tmp_path_factory.mktemp("comfy"))
     server.start()
     yield server

@@ -189,7 +189,7 @@ class RegionalConditioning(io.ComfyNode):
                                      "and sampling work."),
             ],
             outputs=[
-                io.Conditioning.Output("conditioning", display_name="conditioning",
+                io.Conditioning.Output("regional_conditioning", display_name="conditioning",
                                        tooltip="Global + regional conditioning for KSampler's `positive`."),
                 io.Mask.Output("masks", display_name="masks", tooltip="The regions' masks, in the same order."),
                 io.String.Output("regions", display_name="regions",

@@ -136,6 +136,10 @@ class SandboxRender(io.ComfyNode):
                 io.Image.Output("all_images", display_name="all_images",
                                 tooltip="Every image the code made or saved, in order, as one batch (images of "
                                         "another size are fitted into the draft's size on white)."),
+                io.String.Output("got_chain", display_name="got_chain",
+                                 tooltip="The draft's semantic layout as a GoT chain: one object per line in reading "
+                                         "order with its box in [0,1000). Read it, edit it, feed it to CoCo "
+                                         "Regional Conditioning / Layout Masks."),
             ],
         )
 
@@ -180,8 +184,10 @@ class SandboxRender(io.ComfyNode):
         if len(result.images) > 1:
             log += "\nimages: " + ", ".join(f"{k}: {im.source} {im.width}x{im.height}"
                                             for k, im in enumerate(result.images))
+        from ..sandbox.semantic import got_chain
+        chain = got_chain(layout.get("semantic")) if isinstance(layout, dict) else ""
         layout = json.dumps(layout, ensure_ascii=False)
-        return io.NodeOutput(image, mask, layout, log, all_images, ui=ui.PreviewImage(all_images, cls=cls))
+        return io.NodeOutput(image, mask, layout, log, all_images, chain, ui=ui.PreviewImage(all_images, cls=cls))
 
 
 def user_error(result) -> str:

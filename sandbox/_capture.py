@@ -218,8 +218,9 @@ def record_figure_save(ctx, fig, orig_savefig, fname, args, kwargs):
             pass
     rec.seq = ctx.next_seq()
     ctx.saves.append(rec)
-    if path is not None:
-        _mark_current(ctx, fig)
+    # a save into a buffer counts too: code that post-processes the pixels (PIL) and saves the
+    # result does not get the raw figure back as well (unless nothing else came out, see collect)
+    _mark_current(ctx, fig)
     return result
 
 
@@ -382,6 +383,10 @@ def collect(ctx):
         images.append(rec)
     capture_open_figures(ctx)
     images += ctx.shown
+    if not images:     # only saved into buffers: the open figures are the output
+        ctx.figure_seen.clear()
+        capture_open_figures(ctx)
+        images += ctx.shown
     images.sort(key=lambda r: r.seq)
     return images
 

@@ -154,3 +154,13 @@ def test_desktop_and_notebook_idioms_run():
     assert "matplotlib.use('TkAgg') ignored" in r.log
     kept = _ok(render_inprocess("s = '''\n%d items\n''' % 3\nplt.title(s.strip())\n"))
     assert "3 items" in [e.get("text") for e in kept.layout["elements"]]
+
+
+def test_a_figure_post_processed_through_a_buffer_comes_back_once():
+    code = ("import io\nfig = plt.figure(figsize=(2, 1))\nplt.plot([1, 2])\nbuf = io.BytesIO()\n"
+            "fig.savefig(buf, format='png')\nbuf.seek(0)\nim = Image.open(buf).convert('L')\n"
+            "im.save(os.path.join(output_dir, 'grey.png'))\n")
+    r = _ok(render_inprocess(code))
+    assert [im.source for im in r.images] == ["output_dir/grey.png"]
+    only_buffer = _ok(render_inprocess("import io\nplt.figure(figsize=(2, 1))\nplt.savefig(io.BytesIO())\n"))
+    assert [im.source for im in only_buffer.images] == ["figure 1"]

@@ -139,33 +139,30 @@ const SPECS = {
   inspect_and_correct_the_drawing_code: {
     title: "Inspect and correct the drawing code",
     nodes: {
-      backend: ["CoCo_OpenAIBackend", [40, 60], { base_url: "http://127.0.0.1:11434/v1", model: "" }, [400, 260]],
-      settings: ["CoCo_InspectSettings", [40, 420], {
+      backend: ["CoCo_OpenAIBackend", [40, 60], { base_url: "http://127.0.0.1:11434/v1", model: "" }, [360, 240]],
+      settings: ["CoCo_InspectSettings", [40, 400], {
         spec: JSON.stringify({ chart_type: "bar", title: "Rainfall in Lisbon",
           categories: ["Jan", "Feb", "Mar", "Apr", "May", "Jun"], values: [99, 82, 63, 62, 44, 15],
           value_axis_label: "mm" }),
         max_rounds: 3,
-      }, [400, 560]],
-      codegen: ["CoCo_CodeGen", [540, 60], {
+      }, [360, 560]],
+      codegen: ["CoCo_CodeGen", [480, 60], {
         prompt: "A bar chart titled 'Rainfall in Lisbon' of monthly rainfall (Jan-Jun: 99, 82, 63, 62, 44, 15), "
           + "y axis 'mm', the value on top of each bar.",
         language: "python", control_after_generate: "fixed",
-      }, [440, 640]],
-      trajectory: ["PreviewImage", [1080, 60], {}, [420, 360]],
-      rounds: ["PreviewAny", [1080, 520], {}, [420, 300]],
-      render: ["CoCo_SandboxRender", [1600, 60], { language: "auto" }, [320, 200]],
-      inspect: ["CoCo_Inspect", [1600, 360], {
+      }, [400, 640]],
+      render: ["CoCo_SandboxRender", [960, 60], { language: "auto" }, [340, 200]],
+      inspect: ["CoCo_Inspect", [960, 360], {
         prompt: "A bar chart titled 'Rainfall in Lisbon' of monthly rainfall (Jan-Jun: 99, 82, 63, 62, 44, 15), "
           + "y axis 'mm', the value on top of each bar.",
-      }, [400, 260]],
-      critique: ["PreviewAny", [1600, 720], {}, [400, 240]],
-      save: ["SaveImage", [2100, 60], { filename_prefix: "CoCo_inspected" }, [420, 420]],
+      }, [340, 240]],
+      trajectory: ["PreviewImage", [1380, 60], {}, [380, 360]],
+      save: ["SaveImage", [1380, 520], { filename_prefix: "CoCo_inspected" }, [380, 400]],
     },
     links: [["backend", "llm", "codegen", "llm"], ["settings", "inspect", "codegen", "inspect"],
-      ["codegen", "trajectory", "trajectory", "images"], ["codegen", "inspection", "rounds", "source"],
-      ["codegen", "code", "render", "code"], ["render", "image", "inspect", "image"],
-      ["render", "layout", "inspect", "layout"], ["settings", "inspect", "inspect", "settings"],
-      ["inspect", "critique", "critique", "source"], ["render", "image", "save", "images"]],
+      ["codegen", "trajectory", "trajectory", "images"], ["codegen", "code", "render", "code"],
+      ["render", "image", "inspect", "image"], ["render", "layout", "inspect", "layout"],
+      ["settings", "inspect", "inspect", "settings"], ["render", "image", "save", "images"]],
   },
   draft_layout_guides_any_diffusion_model: {
     title: "Draft layout guides any diffusion model",

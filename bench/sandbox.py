@@ -122,6 +122,8 @@ def main():
               f"{'OK' if r1 <= POOLED_TARGET else 'MISSED'}")
         print(f"cold / pooled       = {r2:.1f}x (target >= {COLD_TARGET:g}x)  {'OK' if r2 >= COLD_TARGET else 'MISSED'}")
         print(f"pooled overhead     = {(med['pooled'] - med['in-process']) * 1000:.1f} ms per render")
+    from semantic_overhead import report   # bench/semantic_overhead.py: the semantic capture's share (issue 12)
+    report(CHART, a.chart, a.rounds)
 
 
 if __name__ == "__main__":

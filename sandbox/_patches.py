@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from . import _context, _fonts, _semantic_common
+from . import _context, _fonts, _semantic_install
 from ._capture import capture_open_figures, record_figure_save, record_pil_save
 from ._fixups import BAD_COLOURS
 
@@ -287,6 +287,6 @@ def install_patches():
             _context.CTX.log.write(f"[sandbox] font {os.fspath(font)!r} not found; using {os.path.basename(repl)}\n")
             return orig_truetype(repl, size, *args, **kwargs)
     ImageFont.truetype = truetype
-    _semantic_common.install()   # PIL draw calls and pie values for the semantic layout
+    _semantic_install.install()   # PIL draw calls and pie values for the semantic layout
     _PATCHED = True
 

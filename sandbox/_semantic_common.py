@@ -162,10 +162,3 @@ def finish(sem, w, h, log=None, mask=None):
         if log is not None:
             log.write(f"[sandbox] semantic layout dropped: {type(e).__name__}: {e}\n")
         return None
-
-
-def install():
-    """Install the job-side capture patches (PIL drawing calls, matplotlib pie values). Idempotent."""
-    from . import _semantic_mpl, _semantic_pil
-    _semantic_mpl.install()
-    _semantic_pil.install()

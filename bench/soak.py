@@ -71,11 +71,15 @@ def snapshot(pool):
     with open("/proc/self/status") as f:
         st = {line.split(":")[0]: line.split(":")[1].strip() for line in f}
     tmp = tempfile.gettempdir()
-    cg = 0
+    zpid = pool._worker.proc.pid if pool._worker is not None else -1
+    cg = 0                  # cgroups of this pool's worker host, and of worker hosts that are gone
     for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
         try:
-            cg += sum(1 for n in os.listdir(base) if n.startswith("coco-job-"))
-        except OSError:
+            for n in os.listdir(base):
+                if n.startswith("coco-job-"):
+                    pid = int(n.split("-")[2])
+                    cg += pid == zpid or not os.path.exists(f"/proc/{pid}")
+        except (OSError, ValueError):
             pass
     worker_procs = 0
     if pool._worker is not None:
@@ -91,10 +95,11 @@ def snapshot(pool):
         ("caller RSS MiB", int(st["VmRSS"].split()[0]) / 1024),
         ("caller open fds", len(os.listdir("/proc/self/fd"))),
         ("caller threads", int(st["Threads"])),
-        ("scratch dirs (all pools)", sum(1 for n in os.listdir(tmp) if n.startswith("coco-sandbox-")
-                                         and not n.startswith("coco-sandbox-mpl"))),
+        ("scratch dirs of dead pools", sum(1 for n in os.listdir(tmp) if n.startswith("coco-sandbox-")
+                                           and n.split("-")[2].isdigit()
+                                           and not os.path.exists(f"/proc/{n.split('-')[2]}"))),
         ("entries in this pool's scratch", len(os.listdir(pool._scratch))),
-        ("SysV IPC objects", sum(_count_lines(f"/proc/sysvipc/{k}") for k in ("shm", "msg", "sem"))),
+        ("SysV IPC objects (machine)", sum(_count_lines(f"/proc/sysvipc/{k}") for k in ("shm", "msg", "sem"))),
         ("pids cgroups", cg),
         ("worker processes", worker_procs),
     ])

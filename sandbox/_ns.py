@@ -189,3 +189,25 @@ def pivot_to_minimal_root(newroot: str, paths, scratch: str) -> int:
         raise LayerError(f"detaching the old root failed: {os.strerror(ctypes.get_errno())}")
     os.chdir("/")
     return len(bound)
+
+
+def remove_stale_cgroups(base: str):
+    """rmdir the job cgroups of worker hosts that are gone (a host killed with its last pre-forked
+    child leaves that child's empty cgroup behind). Cgroups that still hold tasks are kept."""
+    import re
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for n in names:
+        m = re.fullmatch(r"coco-job-(\d+)-\d+", n)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue                            # that worker host is alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        remove_cgroup(os.path.join(base, n))

@@ -388,6 +388,8 @@ def main(cfg_json: str):
         cfg["_namespaces"] = True
         if os.geteuid() == 0:
             cfg["_pids_base"] = _ns.pids_cgroup_dir()
+            if cfg["_pids_base"]:
+                _ns.remove_stale_cgroups(cfg["_pids_base"])
     _grow_pipe(proto_out)
     try:
         import gc

@@ -78,6 +78,8 @@ def clean_text(v, cap: int | None = MAX_STR) -> str:
     surrogates removed, CR normalised, capped to ``cap`` UTF-8 bytes (None: no cap)."""
     if not isinstance(v, str):
         v = "" if v is None else repr(v) if not isinstance(v, (int, float)) else str(v)
+    if v.isprintable() and (cap is None or len(v) * 4 <= cap):
+        return v        # fast path (C): no control, format (bidi), separator or surrogate character
     if cap is not None and len(v) > 4 * cap + 64:       # bound the regex work before cleaning
         v = v[:4 * cap + 64]
     s = _ESCAPES.sub("", v.replace("\r\n", "\n").replace("\r", "\n"))
@@ -111,25 +113,28 @@ def clean_number(v):
 
 
 def clean_json(v, budget: _Budget | None = None, depth: int = 0):
-    """Rebuild an untrusted JSON value iteratively-bounded: depth <= MAX_DEPTH (deeper parts are
+    """Rebuild an untrusted JSON value with bounded recursion: depth <= MAX_DEPTH (deeper parts are
     dropped), lists/objects capped, keys and strings cleaned, numbers bounded."""
-    budget = budget or _Budget()
-    if not budget.take():
+    if budget is None:
+        budget = _Budget()
+    budget.left -= 1
+    if budget.left < 0:
         return None
-    if v is None or isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return clean_number(v)
-    if isinstance(v, str):
+    t = type(v)
+    if t is str:
         return clean_text(v)
+    if t is float:
+        return v if -MAX_NUM <= v <= MAX_NUM else clean_number(v)
+    if t is int or t is bool or v is None:
+        return clean_number(v) if t is int else v
     if depth >= MAX_DEPTH:
         return None
-    if isinstance(v, list):
+    if t is list:
         return [clean_json(x, budget, depth + 1) for x in v[:MAX_LIST]]
-    if isinstance(v, dict):
+    if t is dict:
         out = {}
         for k in list(v)[:MAX_KEYS]:
-            out[clean_text(str(k), 128)] = clean_json(v[k], budget, depth + 1)
+            out[clean_text(k if type(k) is str else str(k), 128)] = clean_json(v[k], budget, depth + 1)
         return out
     return None
 
@@ -150,9 +155,9 @@ def clean_layout(layout, width: int, height: int, budget: _Budget) -> dict:
     module is there); a semantic part it rejects is dropped, never passed on."""
     if not isinstance(layout, dict):
         return {}
-    out = clean_json(layout, budget)
-    if "semantic" in out:
-        sem = out.pop("semantic")
+    sem = layout.get("semantic")
+    out = clean_json({k: v for k, v in layout.items() if k != "semantic"}, budget)
+    if sem is not None:
         try:
             from .semantic import validate_semantic
         except ImportError:
@@ -233,8 +238,12 @@ def _to_result(header, blob, limits, tier, duration):
     size = lambda i: (images[i].width, images[i].height) if i < len(images) else (0, 0)  # noqa: E731
     layout = clean_layout(header.get("layout"), *size(0), budget)
     layouts = header.get("layouts")
-    layouts = [clean_layout(x, *size(i), budget) for i, x in enumerate(layouts[:MAX_IMAGES])] \
-        if isinstance(layouts, list) else None
+    if isinstance(layouts, list):
+        raw0 = header.get("layout")
+        layouts = [layout if i == 0 and _same(x, raw0) else clean_layout(x, *size(i), budget)
+                   for i, x in enumerate(layouts[:MAX_IMAGES])]
+    else:
+        layouts = None
     line = header.get("error_line")
     line = line if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10 ** 7 else None
     extra = {}
@@ -248,6 +257,14 @@ def _to_result(header, blob, limits, tier, duration):
         traceback=clean_text(header.get("traceback"), 8000) if not ok and header.get("traceback") is not None else None,
         error_line=line if not ok else None,
         tier=tier, duration_s=duration, **extra)
+
+
+def _same(a, b) -> bool:
+    """layouts[0] is usually the very same data as layout: rebuild it once (C-level compare)."""
+    try:
+        return type(a) is dict and a == b
+    except RecursionError:
+        return False
 
 
 def _one_line(v) -> str:

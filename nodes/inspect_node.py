@@ -24,7 +24,7 @@ SETTINGS_ID = "CoCo_InspectSettings"
 CocoInspect = io.Custom("COCO_INSPECT")
 CocoLLM = io.Custom("COCO_LLM")
 CocoModel = io.Custom("COCO_MODEL")
-OCR_MODES = ("auto", "off", "required")
+OCR_MODES = ("auto", "off", "required", "strict")
 LANGS = ("auto", "en", "zh", "ja", "ko", "de", "fr", "es")
 
 
@@ -143,7 +143,8 @@ def build_settings(required_text: str = "", spec: str = "", target_long_side: in
             critic, name = text_llm_critic(critic_llm, critic_max_tokens), "local LLM (reads the layout chain)"
     lines = [ln.strip() for ln in (required_text or "").splitlines() if ln.strip()]
     return InspectSettings(required_text=lines, spec=spec_obj, target_long_side=int(target_long_side),
-                           min_text_px=float(min_text_px), ocr=ocr, lang=lang, max_rounds=int(max_rounds),
+                           min_text_px=float(min_text_px), ocr="auto" if ocr == "strict" else ocr,
+                           strict_ocr=ocr == "strict", lang=lang, max_rounds=int(max_rounds),
                            critic=critic, critic_name=name, model_must_pass=bool(model_must_pass))
 
 
@@ -198,7 +199,8 @@ def _settings_inputs(optional_critic: bool = True) -> list:
                        tooltip="Smallest readable glyph height (pixels at the target size)."),
         io.Combo.Input("ocr", options=list(OCR_MODES), default="auto", optional=True,
                        tooltip="Read the required text back from the pixels: auto = when an OCR engine is "
-                               "installed (Tesseract / RapidOCR, see README), off, required = fail without one."),
+                               "installed (Tesseract / RapidOCR, see README; advisory), off, required = fail "
+                               "without an engine, strict = OCR misses fail the draft too."),
         io.Combo.Input("lang", options=list(LANGS), default="auto", optional=True,
                        tooltip="OCR language: auto picks RapidOCR when the required text has CJK characters, "
                                "else Tesseract."),

@@ -120,7 +120,9 @@ def test_malicious_workflow_fails_clearly_and_server_keeps_serving(comfy_server,
     err = execution_error(entry)
     assert err is not None and err["node_type"] == "CoCo_SandboxRender"
     msg = err["exception_message"]
-    assert "line 1" in msg and ("Permission" in msg or "Forbidden" in msg or "not permitted" in msg), msg
+    # Refused by the kernel layers, or (since file opens are confined to the job's scratch folder)
+    # not found there: either way the file is out of reach.
+    assert "line 1" in msg and any(w in msg for w in ("Permission", "Forbidden", "not permitted", "No such file")), msg
     assert "Fix:" in msg
     assert "COCO-SECRET-MARKER" not in json.dumps(entry)
     assert comfy_server.alive()

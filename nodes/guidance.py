@@ -101,6 +101,12 @@ def object_masks(objs, w, h):
     return masks
 
 
+def torch_stack_max(groups):
+    """One mask per group: the union (max) of its masks."""
+    import torch
+    return torch.stack([g.amax(0) for g in groups])
+
+
 def colour_mask(objs, w, h):
     """GoT's spatial input: each object's box in its palette colour (chain order); larger boxes are
     painted first so that small objects stay visible where boxes overlap."""
@@ -136,9 +142,13 @@ class LayoutMasks(io.ComfyNode):
                 io.String.Input("select", default="*", tooltip=_SELECT_TIP),
                 io.Int.Input("width", default=0, min=0, max=16384, tooltip=_SIZE_TIP),
                 io.Int.Input("height", default=0, min=0, max=16384, tooltip=_SIZE_TIP),
+                io.Combo.Input("one_mask_per", options=["object", "kind"], default="object", optional=True,
+                               tooltip="object: one mask per selected object; kind: one mask per kind (all bars "
+                                       "together, all titles together...), in order of first appearance."),
             ],
             outputs=[
-                io.Mask.Output("masks", display_name="masks", tooltip="One mask per selected object, in chain order."),
+                io.Mask.Output("masks", display_name="masks",
+                               tooltip="One mask per selected object (or kind), in chain order."),
                 io.Image.Output("colour_mask", display_name="colour_mask",
                                 tooltip="GoT's colour mask: each object's box in its own colour on black."),
                 io.String.Output("objects", display_name="objects",
@@ -147,12 +157,18 @@ class LayoutMasks(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, select, width, height, layout=None, chain="") -> io.NodeOutput:
+    def execute(cls, select, width, height, layout=None, chain="", one_mask_per="object") -> io.NodeOutput:
         from ..sandbox.semantic import chain_line
         objs, size = read_objects(MASKS_ID, layout, chain)
         objs = select_objects(objs, select)
         w, h = target_size(MASKS_ID, size, width, height)
-        return io.NodeOutput(object_masks(objs, w, h), colour_mask(objs, w, h), "\n".join(chain_line(o) for o in objs))
+        masks = object_masks(objs, w, h)
+        lines = [chain_line(o) for o in objs]
+        if one_mask_per == "kind" and objs:
+            kinds = list(dict.fromkeys(o["kind"] for o in objs))
+            masks = torch_stack_max([masks[[i for i, o in enumerate(objs) if o["kind"] == k]] for k in kinds])
+            lines = kinds
+        return io.NodeOutput(masks, colour_mask(objs, w, h), "\n".join(lines))
 
 
 class RegionalConditioning(io.ComfyNode):

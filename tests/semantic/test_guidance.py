@@ -79,6 +79,15 @@ def test_masks_and_colour_mask(layout):
     assert float(colour[0][masks.sum(0) == 0].abs().sum()) == 0.0
 
 
+def test_one_mask_per_kind_is_the_union_of_that_kind(layout):
+    from comfyui_coco.nodes.guidance import LayoutMasks
+    per_obj, _, lines = LayoutMasks.execute(select="bar, title", width=0, height=0, layout=layout).args
+    per_kind, _, kinds = LayoutMasks.execute(select="bar, title", width=0, height=0, layout=layout,
+                                             one_mask_per="kind").args
+    assert kinds.splitlines() == ["title", "bar"] and per_kind.shape[0] == 2
+    assert torch.equal(per_kind[0], per_obj[0]) and torch.equal(per_kind[1], per_obj[1:].amax(0))
+
+
 @pytest.mark.parametrize("method, set_cond_area, strength", [("mask", "default", 1.0), ("mask", "mask bounds", 0.7),
                                                              ("area", "default", 1.3)])
 def test_regional_conditioning_equals_hand_wired_core_graph(clip, layout, method, set_cond_area, strength):

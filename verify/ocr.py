@@ -87,10 +87,10 @@ def _rgb(image):
 
 
 def _upscaled(image, min_side: int = 48):
-    """Drafts up to 1600 px are read at twice their size (chart text of 10-14 px is read much more
+    """Drafts under 1200 px are read at twice their size (chart text of 10-14 px is read much more
     reliably; 3x loses large text); returns (image, factor)."""
     w, h = image.size
-    f = 2 if max(w, h) <= 1600 else 1
+    f = 2 if max(w, h) < 1200 else 1
     while min(w, h) * f < min_side:
         f += 1
     if f == 1:

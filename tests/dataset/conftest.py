@@ -30,7 +30,7 @@ RAY = str(Path(sys.executable).with_name("ray"))
 def _free_block(n: int) -> int:
     import random
     for _ in range(200):
-        base = random.randrange(20000, 30000 - n)
+        base = random.randrange(10000, 20000 - n)   # below harness.free_port()'s range: no clash with ComfyServer
         socks = []
         try:
             for p in range(base, base + n):

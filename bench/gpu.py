@@ -262,7 +262,7 @@ def measure_model(path: str, weight_dtype: str, a) -> dict:
     n_lat, n_vit = hw[0] * hw[1], (vw // v.patch_size) * (vh // v.patch_size)
     res["sequence"] = {"latent_tokens": n_lat, "vit_tokens": n_vit, "text_tokens": len(ids),
                        "image": [W, H], "vit_image": [vw, vh]}
-    kv_tokens = 2 * (n_lat + 2 + n_vit + 2) + 2 * (len(ids) + 2)
+    kv_tokens = S.edit_kv_tokens(n_lat, n_vit, len(ids))
     _vram_reset()
     model.reserve_for_sampling(kv_tokens, n_lat + 2)
     t0 = time.perf_counter()

@@ -71,12 +71,12 @@ def run_draft_refine(node, model, vae, prompt, *, draft=None, protect=None, feat
         vw, vh = R.bagel_resize_size(W, H, vit_max, min(R.VIT_MIN, vit_max), v.patch_size)
         vit_img = R.to_model_tensor(R.resize_pil(draft_fed, vw, vh))
         n_vit = (vw // v.patch_size) * (vh // v.patch_size)
-        kv_tokens = 2 * (hw[0] * hw[1] + 2 + n_vit + 2) + 2 * (len(ids) + 2) + (2 * (len(vids) + 2) if vids else 0)
+        kv_tokens = S.edit_kv_tokens(hw[0] * hw[1], n_vit, len(ids), len(vids) if vids else 0)
     else:
         W, H = R.t2i_size(width, height, max_resolution, stride=stride, model_max_side=cfg.max_image_side)
         hw = (H // stride, W // stride)
         draft_fed = torch.ones((1, H, W, 3), dtype=torch.float32)
-        kv_tokens = 2 * (len(ids) + 2)
+        kv_tokens = S.t2i_kv_tokens(len(ids))
         if protect is not None:
             notes.append("a protect mask without a draft is ignored.")
     n_tokens = hw[0] * hw[1]

@@ -66,6 +66,19 @@ class Contexts:
     img_uncond: object
 
 
+def t2i_kv_tokens(num_text: int) -> int:
+    """KV tokens the :func:`t2i_contexts` hold in all: the text segment (+ its two markers) twice."""
+    return 2 * (num_text + 2)
+
+
+def edit_kv_tokens(num_latent: int, num_vit: int, num_text: int, num_verification: int = 0) -> int:
+    """KV tokens the :func:`edit_contexts` hold in all: the VAE and ViT blocks (each + 2 markers) in
+    cond and text-uncond, the text (and verification) segments (each + 2) in cond and img-uncond."""
+    images = num_latent + 2 + num_vit + 2
+    text = num_text + 2 + (num_verification + 2 if num_verification else 0)
+    return 2 * images + 2 * text
+
+
 def t2i_contexts(model, text_ids) -> Contexts:
     """3b: cond = [text]; text-uncond = empty; img-uncond = [text] (same tokens as cond)."""
     cond = model.prefill_text(model.new_context(), text_ids)

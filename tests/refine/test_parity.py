@@ -100,6 +100,19 @@ def test_context_lengths_and_positions_match_reference(fx, edit_ctx, t2i_ctx):
     assert t2i_ctx.img_uncond.kv_len == q["cfg_img_key_values_lens"][0]
 
 
+def test_kv_token_counts_are_what_the_contexts_hold(model, fx, edit_ctx, t2i_ctx):
+    """The sampling reservation's KV count (sampler.edit_kv_tokens / t2i_kv_tokens) equals what the
+    contexts really hold (an off-by-one in either fails here)."""
+    from comfyui_coco.models.bagel import sampler as S
+
+    vit, p = fx[0]["inputs.vit_pixel_values"], model.cfg.vit.patch_size
+    n_vit = (vit.shape[-2] // p) * (vit.shape[-1] // p)
+    held = sum(c.kv_len for c in (edit_ctx.cond, edit_ctx.text_uncond, edit_ctx.img_uncond))
+    assert held == S.edit_kv_tokens(3 * 2, n_vit, len(fx[1]["bf16"]["edit"]["prompt_ids"]))
+    held = sum(c.kv_len for c in (t2i_ctx.cond, t2i_ctx.text_uncond, t2i_ctx.img_uncond))
+    assert held == S.t2i_kv_tokens(len(fx[1]["bf16"]["text"]["prompt_ids"]))
+
+
 def test_noise_and_schedule_match_reference(fx):
     from comfyui_coco.models.bagel import sampler as S
 

@@ -172,11 +172,8 @@ class SandboxRender(io.ComfyNode):
                              **({"files": files.pairs()} if files is not None and files.files else {}))
         if result.error_type == "Cancelled":
             mm.throw_exception_if_processing_interrupted()
-        if not result.ok:
+        if not result.ok:  # a run that drew nothing is the protocol's NoOutput
             raise CoCoError(NODE_ID, failure_text(result), fix_for(result))
-        if not result.images:
-            raise CoCoError(NODE_ID, "the code ran but drew nothing.",
-                            "save an image into `output_dir` or leave a matplotlib figure open; for SVG, return an <svg> document.")
         image, mask, layout, all_images, note = result_to_tensors(result, draft_index)
         log = result.log
         header = f"[sandbox: {result.tier}; {result.duration_s * 1000:.0f} ms]"
@@ -237,7 +234,8 @@ def fix_for(result) -> str:
         "MemoryLimit": "draw less data, or a smaller figure (the sandbox's memory limit is fixed).",
         "Forbidden": "drawing code may not read files, use the network or start processes; remove that part.",
         "UnsafeSVG": "remove scripts, external references and entity declarations from the SVG.",
-        "NoOutput": "save an image into `output_dir` or leave a matplotlib figure open.",
+        "NoOutput": "save an image into `output_dir` or leave a matplotlib figure open; for SVG, return an <svg> "
+                    "document.",
         "OutputTooLarge": "print less, or draw a smaller image.",
         "WorkerCrashed": "the worker was replaced; if it happens again, simplify the code and check the log.",
     }.get(kind, "fix the code at the line named above (edit it in CoCo_CodeEditor) and queue again.")

@@ -203,6 +203,15 @@ def _describe() -> str:
         return f"sandbox unavailable: {type(e).__name__}: {e}"
 
 
+def remote_code_refusal(local_source: bool) -> str:
+    """Why CodeGen may not render (repair, inspect) code a remote server wrote, or "" when it may."""
+    if local_source or isolation().enforces_files_network:
+        return ""
+    return ("the code comes from a remote server and the sandbox here cannot keep code away from your files and "
+            f"the network ({_describe()}); it was not rendered or repaired. Review it in CoCo_CodeEditor and "
+            "approve it there.")
+
+
 def foreign_inputs(named: dict) -> list[dict]:
     """The inputs (name -> text) that are foreign where that matters: [] on the strong tier. Without
     a working sandbox the gate acts as on a weak tier."""

@@ -139,24 +139,22 @@ def generated_locally(backend) -> bool:
 def _sandbox_render(local_source: bool, files=None):
     """``(render(code, language), "")`` through the sandbox pool, or ``(None, reason)``. ``files``:
     the user's input files (COCO_FILES), given to every render."""
+    from . import approval
+
     try:
         from ..sandbox import get_pool
-        from .approval import isolation
 
-        iso = isolation()
+        approval.isolation()
     except Exception as e:  # the sandbox is optional for code generation
         return None, f"sandbox unavailable ({type(e).__name__}: {e}); the code was not rendered or repaired"
-    if not local_source and not getattr(iso, "enforces_files_network", False):
-        return None, ("the code comes from a remote server and the sandbox here cannot keep code away from your "
-                      f"files and the network ({getattr(iso, 'description', '')}); it was not rendered or "
-                      "repaired. Review it in CoCo_CodeEditor and approve it there.")
+    refusal = approval.remote_code_refusal(local_source)
+    if refusal:
+        return None, refusal
 
     def render(code: str, language: str):
         import comfy.model_management as mm
 
         if local_source:
-            from . import approval
-
             approval.mark_generated(code)  # generated here: the sandbox may run it without an approval
         result = get_pool().render(code, language=language, should_cancel=mm.processing_interrupted,
                                    **({"files": files.pairs()} if files is not None and files.files else {}))

@@ -171,3 +171,17 @@ def test_input_files_are_gated_like_the_prompt(server, fake):
     entry = _run(server, prompt)
     assert execution_error(entry) is None, execution_error(entry)
     assert len(fake.requests) == n + 1
+
+
+def test_code_from_a_remote_server_is_not_rendered_by_codegen_on_a_weak_tier(monkeypatch):
+    """The gate's third rule (approval.remote_code_refusal): CodeGen's repair/inspect renders skip
+    code a remote server wrote where the sandbox does not isolate files and network."""
+    from comfyui_coco.nodes import approval
+    from comfyui_coco.sandbox import IsolationInfo
+
+    monkeypatch.setattr(approval, "isolation", lambda: IsolationInfo(tier="none", enforces_files_network=False,
+                                                                     description="test"))
+    assert "remote server" in approval.remote_code_refusal(local_source=False)
+    assert approval.remote_code_refusal(local_source=True) == ""
+    monkeypatch.setattr(approval, "isolation", lambda: IsolationInfo(tier="strong", enforces_files_network=True))
+    assert approval.remote_code_refusal(local_source=False) == ""

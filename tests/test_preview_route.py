@@ -274,3 +274,49 @@ def test_side_limit_error_names_what_the_user_can_change(srv, iso):
     assert status == 200 and not r["ok"] and r["error_type"] == "CanvasTooLarge", r
     assert "raise max_megapixels" not in r["fix"] and "4096 px" in r["fix"], r["fix"]
     assert "max_side=" not in r["error"] and "memory_mb=" not in r["error"], r["error"]
+
+
+def test_trust_routes_on_a_weak_tier(monkeypatch, tmp_path):
+    """/coco/trust_status, /coco/mark_typed and /coco/approve {texts}: typed and approved texts are
+    trusted by exact hash, kept in the user-folder file only; bad bodies are refused."""
+    import asyncio
+    import json
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from comfyui_coco.codegen.prompts import DEFAULT_SYSTEM_PROMPT
+    from comfyui_coco.nodes import approval, routes
+    from comfyui_coco.sandbox import IsolationInfo
+
+    weak = IsolationInfo(tier="partial", enforces_files_network=False, description="test: not enforced")
+    monkeypatch.setattr(approval, "isolation", lambda: weak)
+    store = tmp_path / "approved.json"
+    monkeypatch.setattr(approval, "_store_path", lambda: str(store))
+
+    async def scenario():
+        app = web.Application()
+        for path, handler in (("/coco/trust_status", routes.trust_status), ("/coco/mark_typed", routes.mark_typed),
+                              ("/coco/approve", routes.approve)):
+            app.router.add_post(path, handler)
+        async with TestClient(TestServer(app)) as client:
+            async def status(texts):
+                r = await client.post("/coco/trust_status", json={"texts": texts})
+                assert r.status == 200
+                return await r.json()
+
+            st = await status(["typed prompt", "approved prompt", DEFAULT_SYSTEM_PROMPT, ""])
+            assert [i["trust"] for i in st["items"]] == [None, None, "default", "default"]
+            assert st["needs_approval"] is True and st["tier"] == "partial"
+            assert (await client.post("/coco/mark_typed", json={"text": "typed prompt"})).status == 200
+            assert (await client.post("/coco/approve", json={"texts": ["approved prompt"]})).status == 200
+            st = await status(["typed prompt", "approved prompt", "typed prompt "])
+            assert [i["trust"] for i in st["items"]] == ["typed", "approved", None]
+            for bad in ({"texts": []}, {"texts": "x"}, {"texts": [1]}, {"texts": ["x"] * 17}):
+                assert (await client.post("/coco/trust_status", json=bad)).status == 400
+            assert (await client.post("/coco/mark_typed", json={"text": 5})).status == 400
+
+    asyncio.run(scenario())
+    data = json.loads(store.read_text())
+    assert data["typed_sha256"] == [approval.code_hash("typed prompt")]
+    assert data["approved_sha256"] == [approval.code_hash("approved prompt")]

@@ -11,6 +11,7 @@ import re
 from ._semantic_common import add_edge, link_containment, new_semantic
 
 MAX_CELLS = 2000
+MAX_ITEMS = 2000      # bars, lines, collections, shapes read per axes: a huge figure is not read in full
 MAX_POINTS = 5000
 _PATCHED = False
 _MATHDEFAULT = re.compile(r"^\$\\mathdefault\{(.*)\}\$$")
@@ -211,6 +212,8 @@ class _Reader:
                 for a, b in zip(rects, rects[1:])))
             for rect, v in zip(rects, vals):
                 self.used.add(id(rect))
+                if len(entry["bars"]) >= MAX_ITEMS:
+                    continue
                 if horiz:
                     center, base, width = rect.get_y() + rect.get_height() / 2, rect.get_x(), rect.get_height()
                 else:
@@ -237,7 +240,7 @@ class _Reader:
     def read_lines(self, ax, entry):
         import numpy as np
         found = False
-        for ln in ax.lines:
+        for ln in ax.lines[:MAX_ITEMS]:
             if not ln.get_visible():
                 continue
             xy = np.asarray(ln.get_xydata(), dtype=float)
@@ -254,7 +257,7 @@ class _Reader:
     def read_collections(self, ax, entry, aid):
         import matplotlib.collections as mc
         kinds = []
-        for col in ax.collections:
+        for col in ax.collections[:MAX_ITEMS]:
             if not col.get_visible():
                 continue
             if isinstance(col, mc.QuadMesh):
@@ -360,7 +363,7 @@ class _Reader:
         import matplotlib.patches as mp
         kinds = []
         for p in ax.patches:
-            if id(p) in self.used or not p.get_visible():
+            if id(p) in self.used or not p.get_visible() or len(self.sem["shapes"]) + len(entry["wedges"]) >= MAX_ITEMS:
                 continue
             if isinstance(p, mp.Wedge):
                 frac = abs(p.theta2 - p.theta1) / 360.0

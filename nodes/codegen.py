@@ -200,7 +200,9 @@ class CodeGen(io.ComfyNode):
                               tooltip="Another code writer: CoCo_OpenAIBackend (Ollama, LM Studio, vLLM, "
                                       "OpenAI...) or a local LLM loader. Connect this or 'coco_model'."),
                 io.String.Input("prompt", multiline=True, default="", dynamic_prompts=False,
-                                tooltip="What to draw. Quote every text that must appear; it is reproduced exactly."),
+                                tooltip="What to draw. Quote every text that must appear; it is reproduced exactly. Where "
+                                        "the sandbox does not isolate files and network, a prompt that came with a "
+                                        "workflow (not typed here) is approved on this node first."),
                 io.Combo.Input("language", options=list(LANGUAGES), default="python",
                                tooltip="python: a matplotlib/PIL program that saves into output_dir. "
                                        "svg: one SVG document."),

@@ -68,6 +68,7 @@ SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" viewBo
 <text x="160" y="50" text-anchor="middle" font-size="12" fill="#0000ff">End</text>
 <line x1="70" y1="45" x2="132" y2="45" stroke="#00aa00" stroke-width="2" marker-end="url(#m)"/>
 <polygon points="10,80 40,95 10,95" fill="#aa00aa"/>
+<path d="m60,75 h30 v12 l-15,8 z" fill="#00aaff"/>
 <text x="120" y="90" font-size="10" fill="#ff00ff" transform="rotate(-10 120 90)">tilted</text>
 </svg>"""
 
@@ -83,8 +84,11 @@ def test_svg_shapes_transforms_markers_and_text_boxes():
     assert near(start["bbox"], [20, 60, 140, 120]) and near(start["bbox"], colour_box(img, "#ffcc00", 40))
     assert near(end["bbox"], colour_box(img, "#78a0ff", 40))
     tri = next(s for s in sem["shapes"] if s["fill"] == "#aa00aa")
-    ink = ink_box(img[150:, :150], tol=20)          # the triangle alone in that corner, faint tips included
+    ink = ink_box(img[150:, :110], tol=20)          # the triangle alone in that corner, faint tips included
     assert tri["kind"] == "polygon" and near(tri["bbox"], [ink[0], ink[1] + 150, ink[2], ink[3] + 150]), (tri, ink)
+    path = next(s for s in sem["shapes"] if s["fill"] == "#00aaff")
+    assert path["kind"] == "path" and near(path["bbox"], [120, 150, 180, 190]), path   # relative commands
+    assert near(path["bbox"], colour_box(img, "#00aaff", 40)), (path, colour_box(img, "#00aaff", 40))
     (edge,) = sem["edges"]
     assert (edge["from"], edge["to"], edge["directed"]) == (start["id"], end["id"], True)
     for text, col in (("Start", "#ff0000"), ("End", "#0000ff"), ("tilted", "#ff00ff")):

@@ -40,3 +40,32 @@ def test_verification_goes_after_the_vit_tokens_and_the_prompt():
         assert not torch.equal(v0, v1)  # the model sees it
         empty = S.edit_contexts(m, prompt, packed, (3, 2), px, verification_ids=[])
         assert torch.equal(m.velocity(x, 0.75, (3, 2), empty.cond), v0)  # empty = no verification
+
+
+def test_draft_refine_passes_the_verification_to_the_model(monkeypatch):
+    """run_draft_refine (CoCo_DraftRefine's pipeline) on the tiny checkpoint with a TAEF1-layout
+    VAE: the verification's tokens reach the edit contexts; without a draft it is ignored."""
+    import comfy.sd
+
+    from comfyui_coco.models.bagel import refine as DR
+
+    from .assets import load_tiny_bagel, taef1_state_dict
+
+    model, vae = load_tiny_bagel(), comfy.sd.VAE(sd=taef1_state_dict())
+    seen = {}
+    real = S.edit_contexts
+
+    def spy(m, ids, packed, hw, vit, **kw):  # records what the sampler is given (a spy, not a stand-in)
+        seen.update(kw)
+        return real(m, ids, packed, hw, vit, **kw)
+
+    monkeypatch.setattr(S, "edit_contexts", spy)
+    draft = torch.rand(1, 48, 32, 3, generator=torch.Generator().manual_seed(1))
+    text = "1. [required_text] the label 'Q3' is missing"
+    r = DR.run_draft_refine("T", model, vae, "make it nicer", draft=draft, steps=2, seed=3, verification=text)
+    ids = model.tokenizer.encode(text)
+    assert seen["verification_ids"] == list(getattr(ids, "ids", ids))
+    assert "verification:" in r.report and r.image.shape[0] == 1
+    seen.clear()
+    r = DR.run_draft_refine("T", model, vae, "a chart", steps=2, seed=3, width=32, height=32, verification=text)
+    assert "verification is ignored without a draft" in r.report and not seen

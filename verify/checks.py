@@ -7,6 +7,7 @@ Each check returns findings (dicts ``{"kind", "ok", "expected", "found", "messag
 
 from __future__ import annotations
 
+import math
 import re
 from . import layout as L
 from .spec import finding, norm_text
@@ -90,17 +91,81 @@ def _area(b) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 
 
+def _slanted(t) -> bool:
+    return abs(float(t.get("rotation") or 0.0)) % 90 > 1.0
+
+
+def _quad(t) -> list:
+    """The rotated rectangle of a slanted text (its box is the axis-aligned hull): glyph height
+    from the font size, length solved from the hull, centred on the hull's centre."""
+    x0, y0, x1, y1 = t["bbox"]
+    w, h = x1 - x0, y1 - y0
+    th = math.radians(float(t.get("rotation") or 0.0))
+    c, s = abs(math.cos(th)), abs(math.sin(th))
+    H = float(t.get("fontsize_px") or 0.0) or min(w, h)
+    H = min(H, w / max(s, 1e-6), h / max(c, 1e-6))
+    L = max(0.0, (w - H * s) / c) if c >= s else max(0.0, (h - H * c) / s)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ux, uy = math.cos(th), -math.sin(th)   # along the text (y grows downwards)
+    vx, vy = -uy, ux                       # across it
+    return [(cx + sx * L / 2 * ux + sy * H / 2 * vx, cy + sx * L / 2 * uy + sy * H / 2 * vy)
+            for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+
+
+def _poly_area(p) -> float:
+    return abs(sum(p[i][0] * p[i - 1][1] - p[i - 1][0] * p[i][1] for i in range(len(p)))) / 2
+
+
+def _clip(subject, clipper) -> list:
+    """Sutherland-Hodgman: the part of convex polygon ``subject`` inside convex ``clipper``."""
+    def side(p, a, b):
+        return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+    signed = sum(clipper[i - 1][0] * clipper[i][1] - clipper[i][0] * clipper[i - 1][1] for i in range(len(clipper)))
+    orient = 1.0 if signed >= 0 else -1.0
+    out = list(subject)
+    for i in range(len(clipper)):
+        a, b = clipper[i], clipper[(i + 1) % len(clipper)]
+        inp, out = out, []
+        for j in range(len(inp)):
+            p, q = inp[j], inp[(j + 1) % len(inp)]
+            pin, qin = orient * side(p, a, b) >= 0, orient * side(q, a, b) >= 0
+            if pin:
+                out.append(p)
+            if pin != qin:
+                d1, d2 = side(p, a, b), side(q, a, b)
+                t = d1 / (d1 - d2)
+                out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+        if not out:
+            return []
+    return out
+
+
+def _overlap(a, b) -> tuple[float, float]:
+    """(intersection area, area of the smaller text) of two texts' glyph rectangles."""
+    if not (_slanted(a) or _slanted(b)):
+        return _inter(a["bbox"], b["bbox"]), min(_area(a["bbox"]), _area(b["bbox"]))
+    if _inter(a["bbox"], b["bbox"]) <= 0:
+        return 0.0, 1.0
+    qa = _quad(a) if _slanted(a) else [(a["bbox"][0], a["bbox"][1]), (a["bbox"][2], a["bbox"][1]),
+                                       (a["bbox"][2], a["bbox"][3]), (a["bbox"][0], a["bbox"][3])]
+    qb = _quad(b) if _slanted(b) else [(b["bbox"][0], b["bbox"][1]), (b["bbox"][2], b["bbox"][1]),
+                                       (b["bbox"][2], b["bbox"][3]), (b["bbox"][0], b["bbox"][3])]
+    inter = _clip(qa, qb)
+    return (_poly_area(inter) if len(inter) >= 3 else 0.0), min(_poly_area(qa), _poly_area(qb))
+
+
 def overlaps(texts: list[dict]) -> list[dict]:
-    """Pairs of texts whose boxes overlap by more than OVERLAP_MIN_FRACTION of the smaller one."""
+    """Pairs of texts whose glyph rectangles overlap by more than OVERLAP_MIN_FRACTION of the
+    smaller one (slanted texts, e.g. 45-degree tick labels, as rotated rectangles)."""
     out = []
     for i in range(len(texts)):
         a = texts[i]
         for j in range(i + 1, len(texts)):
             b = texts[j]
-            inter = _inter(a["bbox"], b["bbox"])
+            inter, small = _overlap(a, b)
             if inter < OVERLAP_MIN_AREA:
                 continue
-            small = min(_area(a["bbox"]), _area(b["bbox"])) or 1.0
+            small = small or 1.0
             if inter / small < OVERLAP_MIN_FRACTION:
                 continue
             ta, tb = norm_text(a["text"])[:40], norm_text(b["text"])[:40]

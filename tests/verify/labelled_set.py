@@ -44,6 +44,18 @@ BOX_SPEC = {"id": "box", "category": "diagram", "lang": "en", "prompt": 'A box l
             "spec": {"nodes": ["Start the engine"]}}
 
 
+SLANT = """import os
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+names = [f"Region number {{i}}" for i in range({n})]
+ax.bar(names, list(range({n})))
+plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
+fig.tight_layout()
+fig.savefig(os.path.join(output_dir, "slant.png"))
+"""
+SLANT_SPEC = {"id": "slant", "category": "chart", "lang": "en", "prompt": "A bar chart of sales by region."}
+
+
 def bars(values=(12, 20, 15), title="Quarterly sales", kind="bar", extra="", fontsize=None,
          cats=("Q1", "Q2", "Q3"), ylabel="Sales (k$)"):
     fs = f", fontsize={fontsize}" if fontsize else ""
@@ -96,6 +108,9 @@ def cases() -> list[Case]:
         Case("missing_glyph", bars(title="Quarterly sales \U0001F4C8"), frozenset({"missing_glyph"}), spec=emoji_spec,
              note="no installed font has the emoji (bootstrap installs none)"),
         Case("too_small", bars(fontsize=3), frozenset({"too_small"})),
+        Case("correct_slanted_ticks", SLANT.format(n=12), frozenset(), spec=SLANT_SPEC,
+             note="45-degree tick labels: their upright boxes overlap, their glyphs do not"),
+        Case("overlap_slanted_ticks", SLANT.format(n=30), frozenset({"overlap"}), spec=SLANT_SPEC),
         Case("correct_pil_box", BOX.format(right=300), frozenset(), spec=BOX_SPEC),
         Case("clipped_box", BOX.format(right=180), frozenset({"clipped"}), spec=BOX_SPEC,
              note="PIL text running out of its rectangle"),

@@ -61,7 +61,8 @@ def main() -> None:
             print(f"  round {r + 1}: {ex} x{w}: {s['seconds']:.1f} s", flush=True)
     manifests = {s["manifest"] for v in res.values() for s in v}
     print(f"\nsame manifest from every run: {len(manifests) == 1}")
-    print(f"\n{'executor':<8} {'workers':>7} {'start-up s':>10} {'run s':>7} {'drafts/s':>9} {'render busy s/draft':>20}")
+    print(f"\n{'executor':<8} {'workers':>7} {'start-up s':>10} {'run s':>7} {'drafts/s':>9} "
+          f"{'render busy s/draft':>20}")
     rate = {}
     for (ex, w), runs in res.items():
         startup = sum(s.get("startup_s", 0) for s in runs) / len(runs)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 

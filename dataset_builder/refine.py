@@ -138,4 +138,5 @@ class ComfyRefiner:
         im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
         buf = io.BytesIO()
         im.save(buf, "PNG")
-        return (buf.getvalue(), im.width, im.height), {"output_node": node_id, **self.settings(self.workflow, self.seed)}
+        info = {"output_node": node_id, **self.settings(self.workflow, self.seed)}
+        return (buf.getvalue(), im.width, im.height), info

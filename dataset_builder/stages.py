@@ -89,9 +89,10 @@ class ItemProcessor:
         be, prompts, repair = sibling("codegen.backend"), sibling("codegen.prompts"), sibling("codegen.repair")
         language = cg.get("language", "python")
         params = be.GenerationParams(seed=int(cg.get("seed", 0)), temperature=float(cg.get("temperature", 0.0)),
-                                     top_p=float(cg.get("top_p", 1.0)), max_new_tokens=int(cg.get("max_new_tokens", 2048)))
-        messages = prompts.build_messages(item["prompt"], language, cg.get("system_prompt", prompts.DEFAULT_SYSTEM_PROMPT),
-                                          "chat")
+                                     top_p=float(cg.get("top_p", 1.0)),
+                                     max_new_tokens=int(cg.get("max_new_tokens", 2048)))
+        system = cg.get("system_prompt", prompts.DEFAULT_SYSTEM_PROMPT)
+        messages = prompts.build_messages(item["prompt"], language, system, "chat")
 
         def inspect(code, lang, result):
             rep = self._inspect(item, result)

@@ -98,7 +98,8 @@ class DatasetStore:
             with open(meta_path, encoding="utf-8") as f:
                 meta = json.load(f)
             if meta.get("format") != FORMAT_NAME:
-                raise DatasetError(f"{self.root} is not a {FORMAT_NAME} folder (dataset.json says {meta.get('format')!r})")
+                raise DatasetError(f"{self.root} is not a {FORMAT_NAME} folder "
+                                   f"(dataset.json says {meta.get('format')!r})")
             if int(meta.get("version", 0)) > FORMAT_VERSION:
                 raise DatasetError(f"{self.root} has format version {meta.get('version')}; this code reads "
                                    f"up to {FORMAT_VERSION}")
@@ -275,7 +276,8 @@ class DatasetStore:
 
     def write_manifest(self) -> dict:
         m = self.manifest()
-        atomic_write(os.path.join(self.root, "manifest.json"), (json.dumps(m, indent=1, sort_keys=True) + "\n").encode())
+        text = json.dumps(m, indent=1, sort_keys=True) + "\n"
+        atomic_write(os.path.join(self.root, "manifest.json"), text.encode())
         return m
 
 

@@ -98,7 +98,8 @@ class DatasetAppend(io.ComfyNode):
                                        "text–draft–final triplet; leave it empty for a text–code pair."),
                 io.Mask.Input("text_mask", optional=True, tooltip="CoCo_SandboxRender's text mask (stored as a PNG)."),
                 io.String.Input("layout", optional=True, force_input=True,
-                                tooltip="CoCo_SandboxRender's layout JSON (kept in the record, with its semantic part)."),
+                                tooltip="CoCo_SandboxRender's layout JSON (kept in the record, with its "
+                                        "semantic part)."),
                 io.String.Input("report", optional=True, force_input=True,
                                 tooltip="An inspection report (JSON or text), kept in the record."),
                 io.String.Input("settings", optional=True, multiline=True, default="",
@@ -121,7 +122,8 @@ class DatasetAppend(io.ComfyNode):
         from ..dataset_builder.store import DatasetError, DatasetStore
 
         if not prompt or not prompt.strip():
-            raise CoCoError(NODE_ID, "the prompt is empty.", "type the prompt or connect the one the code was made for.")
+            raise CoCoError(NODE_ID, "the prompt is empty.",
+                            "type the prompt or connect the one the code was made for.")
         if not code or not code.strip():
             raise CoCoError(NODE_ID, "the code is empty.", "connect CoCo_CodeGen's or CoCo_CodeEditor's code output.")
         root = dataset_dir(dataset)
@@ -136,9 +138,8 @@ class DatasetAppend(io.ComfyNode):
               "images_sha256": {k: sha256_hex(v[0]) for k, v in sorted(pngs.items())}}
         item = Item(item_id(prompt, st), 0, prompt, st, code, language or "auto")
         rep = _json_or_text(report, "report")
-        record = build_record(item, code=code, language=language or "auto",
-                              codegen={"backend": user_settings.get("backend", "comfyui") if isinstance(user_settings, dict)
-                                       else "comfyui"},
+        backend = user_settings.get("backend", "comfyui") if isinstance(user_settings, dict) else "comfyui"
+        record = build_record(item, code=code, language=language or "auto", codegen={"backend": backend},
                               render={"layout": lay if isinstance(lay, dict) else {"text": str(lay)}},
                               images={}, inspection=rep if isinstance(rep, dict) else None, refine=None)
         try:

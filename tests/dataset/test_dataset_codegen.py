@@ -19,7 +19,8 @@ from comfyui_coco.dataset_builder.store import DatasetStore, verify  # noqa: E40
 
 REPO = Path(__file__).resolve().parents[2]
 DRAW = ("```python\nfrom PIL import Image, ImageDraw\nimport os\nim = Image.new('RGB', (320, 120), 'white')\n"
-        "ImageDraw.Draw(im).text((20, 50), {text!r}, fill='black')\n{extra}im.save(os.path.join(output_dir, 'd.png'))\n```")
+        "ImageDraw.Draw(im).text((20, 50), {text!r}, fill='black')\n"
+        "{extra}im.save(os.path.join(output_dir, 'd.png'))\n```")
 
 
 def answer(body: dict) -> str:

@@ -49,7 +49,8 @@ def test_append_writes_triplets_and_pairs_readable_by_the_builder(comfy_server):
     from PIL import Image
     draft = Image.open(os.path.join(root, recs[0]["images"]["draft"]["path"]))
     final = Image.open(os.path.join(root, recs[0]["images"]["final"]["path"]))
-    assert draft.size == (240, 120) and draft.getpixel((0, 0)) == (255, 255, 255) and final.getpixel((0, 0)) == (0, 0, 0)
+    assert draft.size == (240, 120) and draft.getpixel((0, 0)) == (255, 255, 255)
+    assert final.getpixel((0, 0)) == (0, 0, 0)
 
 
 def test_dataset_name_cannot_leave_the_output_folder(comfy_server):

@@ -37,7 +37,8 @@ def test_manifest_depends_only_on_the_ids_not_on_order_or_batching(tmp_path):
             b.flush()
     b.add(dict(recs[0][0], images=b.put_images(recs[0][0]["id"], recs[0][1]), code="changed"))  # a retried task
     b.flush()
-    ma, mb = json.loads((tmp_path / "a/manifest.json").read_text()), json.loads((tmp_path / "b/manifest.json").read_text())
+    ma = json.loads((tmp_path / "a/manifest.json").read_text())
+    mb = json.loads((tmp_path / "b/manifest.json").read_text())
     assert ma == mb and ma["counts"]["records"] == 40
     assert verify(tmp_path / "a") == [] and verify(tmp_path / "b") == []
     assert {r["id"]: r["code"] for r in b.records()}[recs[0][0]["id"]] == "print(0)"    # first commit wins

@@ -290,9 +290,5 @@ class LocalLLM:
     def as_logits_model(self):
         return self.lm
 
-    def with_keep_loaded(self, keep: bool) -> "LocalLLM":
-        """A view of the same loaded model with another ``keep_model_loaded`` (weights shared)."""
-        return LocalLLM(self.lm, self.name, self.backend, self.weight_dtype, keep)
-
     def unload(self) -> bool:
         return self.lm.unload()

@@ -170,7 +170,9 @@ def test_model_management_kv_budget_interrupt_and_unload(bf16, monkeypatch):
     assert len(seen) == 1
 
     # keep_model_loaded off: the manager unloads it after generating
-    off = bf16.with_keep_loaded(False)
+    from comfyui_coco.models.llm.runtime import LocalLLM
+
+    off = LocalLLM(bf16.lm, bf16.name, bf16.backend, bf16.weight_dtype, keep_model_loaded=False)  # same weights
     _gen(off, "draw", GenerationParams(max_new_tokens=3))
     assert not any(m is bf16.patcher for m in mm.loaded_models())
     _gen(bf16, "draw", GenerationParams(max_new_tokens=3))

@@ -278,7 +278,12 @@ class InspectNode(io.ComfyNode):
         rep = run_inspection(to_pil(image[:1]), layout, prompt or "", settings or InspectSettings())
         if image.shape[0] > 1:
             rep.skipped.append(f"batch: only the first of {image.shape[0]} images was inspected")
-        return io.NodeOutput(rep.passed, rep.score, rep.critique, rep.to_json())
+        critique = rep.critique
+        unchecked = [s for s in rep.skipped if not s.endswith(("OCR is off", "no critic model connected",
+                                                               "no spec given", "no required text to read"))]
+        if unchecked:  # say what could not be checked (e.g. no OCR engine installed, and how to get one)
+            critique += "\n(not checked: " + "; ".join(unchecked) + ")"
+        return io.NodeOutput(rep.passed, rep.score, critique, rep.to_json())
 
 
 NODES = [InspectSettingsNode, InspectNode]

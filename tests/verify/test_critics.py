@@ -5,6 +5,7 @@ finding and part of the critique; PASS counts as a pass."""
 from __future__ import annotations
 
 import base64
+import json
 import io
 import sys
 from pathlib import Path
@@ -70,3 +71,19 @@ def test_coco_understanding_critic_reads_the_draft_through_the_vit():
     model = [f for f in rep.findings if f["kind"] == "model"]
     assert len(model) == 1 and model[0]["critic"] == "CoCo understanding"
     assert not model[0]["ok"] and rep.model_critique and rep.passed
+
+
+def test_inspect_node_says_what_it_could_not_check(monkeypatch):
+    import torch
+
+    from comfyui_coco.nodes.inspect_node import InspectNode
+    from comfyui_coco.verify import ocr
+
+    monkeypatch.setattr(ocr, "_tesseract_status", lambda: (False, f"Tesseract OCR is not installed: {ocr.TESSERACT_INSTALL}"))
+    out = InspectNode.execute(torch.ones(1, 32, 64, 3), json.dumps(LAYOUT), "A sign saying 'SALE'",
+                              build_settings())
+    passed, score, critique, report = out.result
+    assert passed and score == 1.0
+    assert critique.startswith("No problems found.") and "not checked: ocr: Tesseract OCR is not installed" in critique
+    assert "pip install pytesseract" in critique and "tesseract-ocr" in critique
+    assert json.loads(report)["passed"] is True

@@ -85,7 +85,7 @@ const SPECS = {
   prompt_to_code_to_refined_image: {
     title: "Prompt to code to refined image",
     nodes: {
-      loader: ["CoCo_ModelLoader", [40, 60], { weight_dtype: "fp8_e4m3fn" }, [320, 100]],
+      loader: ["CoCo_ModelLoader", [40, 60], { weight_dtype: "auto" }, [320, 100]],
       vae: ["VAELoader", [40, 260], { vae_name: "ae.safetensors" }, [320, 80]],
       codegen: ["CoCo_CodeGen", [40, 440], {
         prompt: "A clean bar chart of monthly rainfall in Lisbon (Jan-Jun: 99, 82, 63, 62, 44, 15 mm) "

@@ -87,3 +87,27 @@ def test_inspect_node_says_what_it_could_not_check(monkeypatch):
     assert critique.startswith("No problems found.") and "not checked: ocr: Tesseract OCR is not installed" in critique
     assert "pip install pytesseract" in critique and "tesseract-ocr" in critique
     assert json.loads(report)["passed"] is True
+
+
+def test_local_text_llm_critic_reads_the_got_chain(monkeypatch):
+    """A local text-only LLM (tiny Qwen2 on the native decoder) cannot see pixels: its question
+    carries the draft's GoT chain (objects with boxes) instead."""
+    from comfyui_coco.codegen import native
+    from comfyui_coco.models.llm.loader import load_llm
+
+    llm = load_llm(Path(__file__).resolve().parents[1] / "fixtures" / "qwen2_tiny", "bf16", "native")
+    settings = build_settings(critic_llm=llm, critic_max_tokens=8, ocr="off")
+    assert settings.critic_name.startswith("local LLM")
+    asked = []
+    real = native.NativeBackend.generate
+
+    def spy(self, messages, params, on_token=None, should_stop=None):  # records the question (a spy)
+        asked.append(messages[-1]["content"])
+        return real(self, messages, params, on_token, should_stop)
+
+    monkeypatch.setattr(native.NativeBackend, "generate", spy)
+    sem = {"version": 1, "source": "pil", "canvas": {"width": 64, "height": 32}, "axes": [],
+           "texts": [{"id": "t0", "text": "SALE", "role": "text", "bbox": [10, 8, 40, 22]}], "shapes": [], "edges": []}
+    rep = run_inspection(_draft(), {**LAYOUT, "semantic": sem}, "A sign saying 'SALE'", settings)
+    assert asked and "GoT chain" in asked[0] and "SALE" in asked[0].split("GoT chain", 1)[1]
+    assert [f["kind"] for f in rep.findings if f["kind"] == "model"] == ["model"]

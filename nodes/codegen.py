@@ -15,7 +15,7 @@ from comfy_api.latest import io
 
 from ..codegen.prompts import DEFAULT_SYSTEM_PROMPT, LANGUAGES
 from ..models.interrupt import check_interrupt
-from .common import CoCoError
+from .common import CoCoError, render_with_cancel
 from .io_types import COCO_INSPECT, COCO_LLM, COCO_MODEL
 from .input_files import CocoFiles
 
@@ -152,15 +152,9 @@ def _sandbox_render(local_source: bool, files=None):
         return None, refusal
 
     def render(code: str, language: str):
-        import comfy.model_management as mm
-
         if local_source:
             approval.mark_generated(code)  # generated here: the sandbox may run it without an approval
-        result = get_pool().render(code, language=language, should_cancel=mm.processing_interrupted,
-                                   **({"files": files.pairs()} if files is not None and files.files else {}))
-        if result.error_type == "Cancelled":
-            mm.throw_exception_if_processing_interrupted()
-        return result
+        return render_with_cancel(get_pool(), code, files, language=language)
 
     return render, ""
 

@@ -117,3 +117,17 @@ def progress_with_cancel():
         check_interrupt()
         bar.update_absolute(i, n)
     return progress
+
+
+def render_with_cancel(pool, code: str, files=None, **kw):
+    """``pool.render(code, **kw)`` that ComfyUI's Cancel ends at once (the busy worker is replaced
+    instead of waiting for the timeout) and that then raises ComfyUI's interrupt. ``files``: a
+    COCO_FILES value (its files go to the worker), or None."""
+    from ..models.interrupt import check_interrupt, interrupted
+
+    if files is not None and files.files:
+        kw["files"] = files.pairs()
+    result = pool.render(code, should_cancel=interrupted, **kw)
+    if result.error_type == "Cancelled":
+        check_interrupt()
+    return result

@@ -12,7 +12,7 @@ import json
 from comfy_api.latest import io, ui
 
 from . import approval
-from .common import CoCoError, require
+from .common import CoCoError, render_with_cancel, require
 from .input_files import CocoFiles
 
 NODE_ID = "CoCo_SandboxRender"
@@ -164,14 +164,9 @@ class SandboxRender(io.ComfyNode):
             require(module, node=NODE_ID, pip=pip, import_it=False)
         pool = get_pool()
         approval.require_code(NODE_ID, code)
-        import comfy.model_management as mm
-
         limits = Limits(timeout_s=float(timeout_s), max_megapixels=float(max_megapixels))
         # ComfyUI's Cancel ends the job at once (its worker is replaced) instead of waiting for timeout_s.
-        result = pool.render(code, language=language, limits=limits, should_cancel=mm.processing_interrupted,
-                             **({"files": files.pairs()} if files is not None and files.files else {}))
-        if result.error_type == "Cancelled":
-            mm.throw_exception_if_processing_interrupted()
+        result = render_with_cancel(pool, code, files, language=language, limits=limits)
         if not result.ok:  # a run that drew nothing is the protocol's NoOutput
             raise CoCoError(NODE_ID, failure_text(result), fix_for(result))
         image, mask, layout, all_images, note = result_to_tensors(result, draft_index)

@@ -23,6 +23,7 @@ _QUOTES = [
     re.compile(r"(?<![\w'])'([^'\n]{1,300}?)'(?![\w])"),
 ]
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 OVERLAP_MIN_FRACTION = 0.15   # of the smaller text box
 OVERLAP_MIN_AREA = 4.0        # px²
 EDGE_TOLERANCE_PX = 0.5
@@ -48,6 +49,16 @@ def quoted_strings(prompt: str) -> list[str]:
     return out
 
 
+def contains(text: str, part: str) -> bool:
+    """``part`` occurs in ``text`` as a whole: not glued to letters or digits on either side
+    ("Q1" is not found in "Q10"); CJK has no word boundaries, so there any occurrence counts."""
+    if not part:
+        return False
+    if _CJK.search(part):
+        return part in text
+    return re.search(r"(?<![^\W_])" + re.escape(part) + r"(?![^\W_])", text) is not None
+
+
 def required_text(required: list[str], texts: list[dict]) -> list[dict]:
     """Each required string must be drawn: inside one text element, or (noted) across several."""
     strings = [norm_text(t["text"]) for t in texts]
@@ -57,10 +68,10 @@ def required_text(required: list[str], texts: list[dict]) -> list[dict]:
         exp = norm_text(r)
         if not exp:
             continue
-        hit = next((s for s in strings if exp in s), None)
+        hit = next((s for s in strings if contains(s, exp)), None)
         if hit is not None:
             out.append(finding("required_text", True, exp, hit, "", exact=True))
-        elif exp in joined:
+        elif contains(joined, exp):
             out.append(finding("required_text", True, exp, exp, "drawn across several text elements", exact=True))
         else:
             near = [s for s in strings if exp.lower() in s.lower()]
@@ -260,7 +271,7 @@ def ocr_required(required: list[str], ocr_text: str, engine: str) -> list[dict]:
 def lang_of(strings: list[str], default: str = "en") -> str:
     """"zh" when any string has CJK characters, else ``default``."""
     for s in strings:
-        if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", s or ""):
+        if _CJK.search(s or ""):
             return "zh"
     return default
 

@@ -184,13 +184,18 @@ def _close(a, b) -> bool:
         return False
 
 
-def _value_for(ax: dict, category: str, series_index: int = 0):
-    """The value drawn for a category (the n-th series when several are drawn), or None."""
+def _value_for(ax: dict, category: str, series_index: int = 0, series: Optional[str] = None):
+    """The value drawn for a category: of the series named ``series`` when one is drawn with that
+    name, else of the n-th series drawn; None when nothing is drawn for it."""
     data = _series_values(ax)
     for key in ("bars", "wedges", "lines"):
-        hits = [v for c, v, _s in data[key] if c == category]
-        if hits:
-            return hits[series_index] if series_index < len(hits) else hits[0]
+        rows = [(v, s) for c, v, s in data[key] if c == category]
+        if not rows:
+            continue
+        named = [v for v, s in rows if series is not None and s == norm_text(series)]
+        if named:
+            return named[0]
+        return rows[series_index][0] if series_index < len(rows) else rows[0][0]
     return None
 
 
@@ -233,7 +238,7 @@ def _check_chart(spec: dict, semantic: dict) -> list[dict]:
     series = vals.items() if isinstance(vals, dict) else [(None, vals)] if vals is not None else []
     for si, (name, vlist) in enumerate(series):
         for c, v in zip(cats, vlist or []):
-            got = _value_for(ax, c, si)
+            got = _value_for(ax, c, si, name)
             ok = got is not None and _close(got, v)
             label = f"{c}" + (f" ({name})" if name else "")
             msg = "" if ok else (f'the value for "{label}" is {got}, expected {v}' if got is not None

@@ -83,3 +83,24 @@ def test_item_format(tmp_path):
     assert [i["id"] for i in load_items(str(p))] == ["a", "b"]
     # a whole item may be passed: its "spec" is used
     assert all(x["ok"] for x in check_structure(item, BAR))
+
+
+def test_series_values_by_name():
+    sem = json.loads(json.dumps(BAR))
+    ax = sem["axes"][0]
+    ax["kind"] = "grouped_bar"
+    ax["bars"] = [{"category": c, "series": s, "value": v} for s, vals in (("2025", (1, 2, 3)), ("2024", (4, 5, 6)))
+                  for c, v in zip(("Q1", "Q2", "Q3"), vals)]
+    spec = {"chart_type": "bar", "categories": ["Q1", "Q2", "Q3"], "values": {"2024": [4, 5, 6], "2025": [1, 2, 3]}}
+    assert all(f["ok"] for f in check_structure(spec, sem))  # matched by name, not by drawing order
+    spec["values"]["2024"] = [4, 5, 7]
+    bad = [f for f in check_structure(spec, sem) if not f["ok"]]
+    assert [(f["category"], f["series"], f["found"]) for f in bad] == [("Q3", "2024", 6)]
+
+
+def test_required_text_is_matched_as_a_whole():
+    from comfyui_coco.verify.checks import required_text
+
+    texts = [{"text": "Q10 total"}, {"text": "Sales (k$) 2024"}, {"text": "季度销售额"}]
+    got = {f["expected"]: f["ok"] for f in required_text(["Q1", "Q10", "Sales (k$)", "销售", "total"], texts)}
+    assert got == {"Q1": False, "Q10": True, "Sales (k$)": True, "销售": True, "total": True}

@@ -40,10 +40,16 @@ def _interrupt():
     comfy.model_management.throw_exception_if_processing_interrupted()
 
 
+def _cancel_requested() -> bool:
+    import comfy.model_management
+
+    return bool(comfy.model_management.processing_interrupted())
+
+
 def openai_vision_critic(backend, max_tokens: int):
     """critic(image, question) for an OpenAI-compatible server: one user message with the question
     and the draft as a PNG data URL (the backend's key/host rules apply unchanged)."""
-    from ..codegen.backend import GenerationParams
+    from ..codegen.backend import GenerationParams, GenerationStopped
 
     def critic(image, question: str) -> str:
         b = copy.copy(backend)
@@ -57,8 +63,12 @@ def openai_vision_critic(backend, max_tokens: int):
             return d
 
         b.request_body = body
-        return b.generate([{"role": "user", "content": question}], GenerationParams(max_new_tokens=max_tokens),
-                          should_stop=None)
+        try:
+            return b.generate([{"role": "user", "content": question}], GenerationParams(max_new_tokens=max_tokens),
+                              should_stop=_cancel_requested)
+        except GenerationStopped:
+            _interrupt()  # ComfyUI's Cancel: end the node the way ComfyUI expects
+            raise
 
     return critic
 

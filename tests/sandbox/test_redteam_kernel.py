@@ -11,10 +11,11 @@ How each failed without the fix (on commit e7386a1, as root):
                   but-open files rendered "ok" (the quota walker saw nothing).
   3 threads       2,000 threads with 64 KiB stacks started as root (uid 0 ignores RLIMIT_NPROC): "ok".
   4 pdeathsig     prctl(PR_SET_PDEATHSIG, 0) returned 0, and after the worker host was SIGKILLed the job
-                  was still alive 10 s later (setsid had moved it out of the killed process group).
+                  was still alive 10 s later (setsid had moved it out of any group the caller kills).
   5 deep tree     a 5,000-level stale scratch dir made SandboxPool() raise RecursionError.
   7 style         text after a child element / in CDATA / CSS escapes in <style> were not checked.
-  8 inotify       inotify_init1 succeeded (watches report names created in watched folders).
+  8 inotify/stat  inotify_init1 succeeded (watches report names created in watched folders), and
+                  os.stat('/work/main/README.md') returned its size (Landlock does not cover stat).
 """
 
 from __future__ import annotations

@@ -63,6 +63,22 @@ def pool(request):
     p.close()
 
 
+def _namespaces_expected():
+    """Root always gets its namespaces; other users need unprivileged user namespaces (off on some
+    distributions, e.g. Ubuntu 24.04's AppArmor restriction): then the fallbacks apply."""
+    if os.geteuid() == 0:
+        return True
+
+    def val(path, default):
+        try:
+            with open(path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return default
+    return (val("/proc/sys/user/max_user_namespaces", 1) > 0 and val("/proc/sys/kernel/unprivileged_userns_clone", 1) == 1
+            and val("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", 0) == 0)
+
+
 def healthy(pool):
     r = pool.render(HEALTHY, limits=FAST)
     assert r.ok, (r.error_type, r.error, r.log)
@@ -74,8 +90,9 @@ def test_variant_really_is_what_it_says(pool):
     assert r.ok, r.error
     uid = int(r.log.split()[1])
     assert (uid == 0) == (pool.variant == "root"), (uid, pool.variant)
-    for layer in ("mount-ns", "ipc-ns", "tmpfs-scratch"):
-        assert layer in r.tier, r.tier
+    if _namespaces_expected():
+        for layer in ("mount-ns", "ipc-ns", "tmpfs-scratch", "minimal-root"):
+            assert layer in r.tier, r.tier
     if pool.variant == "root":
         assert "pids-cgroup" in r.tier or os.path.exists("/sys/fs/cgroup/pids") is False
 
@@ -163,6 +180,8 @@ def test_fallocate_keep_size_is_refused(pool):
                        "        f.write(b'x' * (60 << 20))\nplt.figure()"),
 ])
 def test_disk_outside_the_quota(pool, name, code):
+    if name == "deleted_open" and "tmpfs-scratch" not in pool.isolation().description:
+        pytest.xfail("without a tmpfs scratch, deleted-but-open files are bounded only by NOFILE x FSIZE")
     r = pool.render(code, limits=Limits(timeout_s=30, cpu_s=20, memory_mb=768))
     assert not r.ok and r.error_type == "OutputTooLarge", (r.error_type, r.error)
     assert os.listdir(pool._scratch) == [] or all(n.startswith("job-") for n in os.listdir(pool._scratch))
@@ -281,6 +300,8 @@ def test_inotify_and_fanotify_are_refused(pool):
 
 
 def test_stat_outside_the_allowed_paths_finds_nothing(pool, tmp_path):
+    if "minimal-root" not in pool.isolation().description:
+        pytest.xfail("without the minimal root (no user namespaces), Landlock hides contents, not metadata")
     home = tmp_path / "home" / "user"
     home.mkdir(parents=True)
     (home / "wallet.dat").write_text("x")

@@ -236,10 +236,12 @@ def _to_result(header, blob, limits, tier, duration):
         et = "RuntimeError"
     budget = _Budget()
     size = lambda i: (images[i].width, images[i].height) if i < len(images) else (0, 0)  # noqa: E731
-    layout = clean_layout(header.get("layout"), *size(0), budget)
     layouts = header.get("layouts")
+    raw0 = header.get("layout")
+    if "layout" not in header and isinstance(layouts, list) and layouts:
+        raw0 = layouts[0]       # the job sends the draft's layout once, as layouts[0]
+    layout = clean_layout(raw0, *size(0), budget)
     if isinstance(layouts, list):
-        raw0 = header.get("layout")
         layouts = [layout if i == 0 and _same(x, raw0) else clean_layout(x, *size(i), budget)
                    for i, x in enumerate(layouts[:MAX_IMAGES])]
     else:

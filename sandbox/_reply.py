@@ -74,5 +74,37 @@ def build_header(ctx, images, layout_rec, *, ok=True, error=None, error_type=Non
     header = {"ok": ok, "images": hdr_images, "mask": has_mask, "layout": layout, "layouts": layouts,
               "log": ctx.log.text(),
               "error": error, "error_type": error_type, "traceback": traceback, "error_line": error_line}
+    if layouts and layout is layouts[0]:
+        del header["layout"]        # sent once: the caller takes layouts[0] as the draft's layout
+    _fit_header(header, ctx)
     return header, blobs
+
+
+MAX_LAYOUTS_JSON = 3 * 1024 * 1024   # the reply header is capped at 4 MiB (_protocol.MAX_HEADER)
+
+
+def _fit_header(header, ctx):
+    """Keep the reply header under its cap: the layouts' ``semantic`` parts go first (the other
+    images' before the draft's), then the other images' elements, each with a log line."""
+    import json
+
+    def size():
+        return len(json.dumps(header.get("layouts") or [], ensure_ascii=True, separators=(",", ":")))
+
+    layouts = header.get("layouts") or []
+    if not layouts or size() <= MAX_LAYOUTS_JSON:
+        return
+    try:
+        for lay in layouts[1:] + layouts[:1]:
+            if lay.pop("semantic", None) is not None:
+                ctx.log.write("[sandbox] a semantic layout was too large to send and was left out\n")
+                if size() <= MAX_LAYOUTS_JSON:
+                    return
+        for lay in layouts[1:]:
+            lay["elements"] = []
+            if size() <= MAX_LAYOUTS_JSON:
+                break
+        ctx.log.write("[sandbox] layouts too large to send: elements of other images left out\n")
+    finally:
+        header["log"] = ctx.log.text()
 

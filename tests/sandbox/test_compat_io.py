@@ -164,3 +164,26 @@ def test_a_figure_post_processed_through_a_buffer_comes_back_once():
     assert [im.source for im in r.images] == ["output_dir/grey.png"]
     only_buffer = _ok(render_inprocess("import io\nplt.figure(figsize=(2, 1))\nplt.savefig(io.BytesIO())\n"))
     assert [im.source for im in only_buffer.images] == ["figure 1"]
+
+
+def test_reply_header_stays_under_its_cap():
+    """Layouts of many images (or a huge semantic layout) must not push the reply header past
+    the protocol's 4 MiB: the draft's layout is sent once (as layouts[0]) and oversize parts are
+    dropped with a log line (seen: polar-patterns.py of a public collection failed with
+    OutputTooLarge 'header too large', its 2.4 MB semantic layout sent twice)."""
+    import json
+
+    from comfyui_coco.sandbox import _protocol
+    from comfyui_coco.sandbox._context import JobContext, SaveRecord
+    from comfyui_coco.sandbox._reply import build_header
+
+    ctx = JobContext(Limits(), ".")
+    big = [{"type": "text", "text": "x" * 200, "bbox": [0, 0, 5, 5]} for _ in range(2000)]
+    recs = [SaveRecord(rgba=bytes(4 * 4), size=(2, 2), layout={"elements": list(big), "semantic": {"pad": "y" * 900000}})
+            for _ in range(8)]
+    header, blobs = build_header(ctx, recs, recs[0])
+    assert "layout" not in header and len(header["layouts"]) == 8
+    assert len(json.dumps(header)) < _protocol.MAX_HEADER
+    assert "left out" in header["log"]
+    res = _protocol.to_result(header, b"".join(blobs), Limits(), "test", 0.0)
+    assert res.ok and len(res.layouts) == 8 and res.layout["canvas"] == {"width": 2, "height": 2}

@@ -13,7 +13,6 @@ from ._semantic_common import add_edge, link_containment, new_semantic
 MAX_CELLS = 2000
 MAX_ITEMS = 2000      # bars, lines, collections, shapes read per axes: a huge figure is not read in full
 MAX_POINTS = 5000
-_PATCHED = False
 _MATHDEFAULT = re.compile(r"^\$\\mathdefault\{(.*)\}\$$")
 
 
@@ -282,18 +281,25 @@ class _Reader:
         return [t for t in self.sem["texts"] if t["axes"] == aid and t["role"] in ("text", "label")]
 
     def add_cells(self, entry, aid, grid):
-        """grid: [(row, col, value, bbox_px)]; texts centred in a cell become its text (role cell)."""
-        texts = self.cell_texts(aid)
-        for row, col, value, b in grid[:MAX_CELLS]:
-            txt = None
-            if b is not None:
-                for t in texts:
-                    tb = t["bbox"]
-                    cx, cy = (tb[0] + tb[2]) / 2, (tb[1] + tb[3]) / 2
-                    if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
-                        txt, t["role"] = t["text"], "cell"
-                        break
-            entry["cells"].append({"row": row, "col": col, "text": txt, "value": value, "bbox": b})
+        """grid: [(row, col, value, bbox_px)]; the first text centred in a cell becomes its text (role
+        cell). Texts are matched through the grid's column/row edges (bisect), not cell by cell."""
+        import bisect
+        grid = grid[:MAX_CELLS]
+        by_corner = {(b[0], b[1]): k for k, (_, _, _, b) in enumerate(grid) if b is not None}
+        xs, ys = sorted({c[0] for c in by_corner}), sorted({c[1] for c in by_corner})
+        found = {}
+        for t in self.cell_texts(aid):
+            tb = t["bbox"]
+            cx, cy = (tb[0] + tb[2]) / 2, (tb[1] + tb[3]) / 2
+            i, j = bisect.bisect_right(xs, cx) - 1, bisect.bisect_right(ys, cy) - 1
+            k = by_corner.get((xs[i], ys[j])) if i >= 0 and j >= 0 else None
+            if k is not None and k not in found:
+                b = grid[k][3]
+                if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+                    found[k] = t["text"]
+                    t["role"] = "cell"
+        for k, (row, col, value, b) in enumerate(grid):
+            entry["cells"].append({"row": row, "col": col, "text": found.get(k), "value": value, "bbox": b})
 
     def read_quadmesh(self, ax, col, entry):
         import numpy as np
@@ -473,27 +479,3 @@ def capture(fig, renderer, drawn_texts, log=None):
         if log is not None:
             log.write(f"[sandbox] semantic layout capture failed: {type(e).__name__}: {e}\n")
         return None
-
-
-def install():
-    """Remember each pie wedge's value (pie only keeps the angles)."""
-    global _PATCHED
-    if _PATCHED:
-        return
-    from matplotlib.axes import Axes
-    orig_pie = Axes.pie
-
-    def pie(self, x, *args, **kwargs):
-        result = orig_pie(self, x, *args, **kwargs)
-        try:
-            import numpy as np
-            vals = np.asarray(x, dtype=float).ravel()
-            wedges = result[0] if isinstance(result, tuple) else getattr(result, "wedges", [])
-            if len(vals) == len(wedges):
-                for w, v in zip(wedges, vals):
-                    w._coco_value = float(v)
-        except Exception:
-            pass
-        return result
-    Axes.pie = pie
-    _PATCHED = True

@@ -1,6 +1,9 @@
-"""BAGEL-7B-MoT / CoCo model core: config, architecture (on comfy.ops), runtime primitives.
+"""BAGEL-7B-MoT / CoCo: config, architecture (on comfy.ops, ``modeling``), loader and converter,
+runtime primitives (``pipeline.CoCoModel``), the flow sampler (``sampler``), draft refinement
+(``refine.run_draft_refine``, CoCo_DraftRefine's pipeline) and understanding (``understand``).
 
-Importing this package imports torch and ComfyUI's ``comfy`` modules; do it lazily from nodes.
+Importing the submodules imports torch and ComfyUI's ``comfy`` modules (``config`` only the standard
+library); do it lazily from nodes.
 """
 
 from .config import BagelConfig, ConfigError, LLMConfig, ViTConfig

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import os
 
-from . import _context, _fonts, _semantic_mpl, _semantic_pil
+from . import _context, _fonts, _semantic_mpl, _semantic_pil, _semantic_svg
 from ._context import IMAGE_EXTS, MAX_ELEMENTS, VECTOR_FORMATS, CanvasTooLarge, SaveRecord
 
 def _hex(c):
@@ -377,6 +377,8 @@ def collect(ctx):
             ctx.log.write(f"[sandbox] skipped {source}: not a readable image ({type(e).__name__}: {e})\n")
             continue
         rec.rgba, rec.source = rgba, source
+        if rec.layout is None and rec.path.lower().endswith(".svg"):   # an SVG file the code wrote itself
+            rec.layout = {"elements": [], "semantic": _semantic_svg.capture_file(ctx, rec.path, w, h)}
         if rec.size != (w, h):
             rescale(rec, w, h)
         rec.size = (w, h)

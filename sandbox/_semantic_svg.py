@@ -7,6 +7,7 @@ pixels (each text drawn alone), up to MAX_MEASURED texts; later ones keep an est
 from __future__ import annotations
 
 import copy
+import os
 import re
 
 from . import _svg
@@ -205,4 +206,18 @@ def capture(root, W, H, log=None):
     except Exception as e:  # noqa: BLE001 - best-effort, never fails the render
         if log is not None:
             log.write(f"[sandbox] semantic layout capture failed: {type(e).__name__}: {e}\n")
+        return None
+
+
+def capture_file(ctx, path, W, H):
+    """Semantic layout of an SVG file the job's code wrote (rendered at W x H), or None. The file is
+    sanitised again here (its render already passed the same checks); log lines are not repeated."""
+    import io as _io
+    try:
+        with open(path, "rb") as f:
+            text = f.read(8 * 1024 * 1024 + 1).decode("utf-8", "replace")
+        root, size = _svg.sanitize(text, ctx.limits, _io.StringIO())
+        return capture(root, W, H, ctx.log) if tuple(size) == (W, H) else None
+    except Exception as e:  # noqa: BLE001 - best-effort
+        ctx.log.write(f"[sandbox] semantic layout of {os.path.basename(path)} failed: {type(e).__name__}: {e}\n")
         return None

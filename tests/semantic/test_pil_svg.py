@@ -93,3 +93,11 @@ def test_svg_shapes_transforms_markers_and_text_boxes():
     assert (edge["from"], edge["to"], edge["directed"]) == (start["id"], end["id"], True)
     for text, col in (("Start", "#ff0000"), ("End", "#0000ff"), ("tilted", "#ff00ff")):
         assert near(texts[text]["bbox"], coverage_box(img, col)), (text, texts[text]["bbox"], coverage_box(img, col))
+
+
+def test_svg_file_written_by_python_code():
+    code = "svg = " + repr(SVG) + "\nopen(os.path.join(output_dir, 'd.svg'), 'w').write(svg)\n"
+    res = render_inprocess(code)
+    sem = sem_of(res)
+    assert sem["source"] == "svg" and {t["text"] for t in sem["texts"]} == {"Start", "End", "tilted"}
+    assert len(sem["edges"]) == 1 and sem["edges"][0]["directed"]

@@ -15,15 +15,17 @@ import logging
 
 from comfy_api.latest import io
 
+from ..models.interrupt import check_interrupt as _interrupt
+from ..models.interrupt import interrupted as _cancel_requested
 from .common import CoCoError
+from .io_types import COCO_INSPECT as CocoInspect
+from .io_types import COCO_LLM as CocoLLM
+from .io_types import COCO_MODEL as CocoModel
 
 log = logging.getLogger("ComfyUI-CoCo")
 
 NODE_ID = "CoCo_Inspect"
 SETTINGS_ID = "CoCo_InspectSettings"
-CocoInspect = io.Custom("COCO_INSPECT")
-CocoLLM = io.Custom("COCO_LLM")
-CocoModel = io.Custom("COCO_MODEL")
 OCR_MODES = ("auto", "off", "required", "strict")
 LANGS = ("auto", "en", "zh", "ja", "ko", "de", "fr", "es")
 
@@ -32,18 +34,6 @@ def _png_data_url(image) -> str:
     buf = _io.BytesIO()
     image.convert("RGB").save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _interrupt():
-    import comfy.model_management
-
-    comfy.model_management.throw_exception_if_processing_interrupted()
-
-
-def _cancel_requested() -> bool:
-    import comfy.model_management
-
-    return bool(comfy.model_management.processing_interrupted())
 
 
 def openai_vision_critic(backend, max_tokens: int):

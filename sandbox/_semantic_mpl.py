@@ -12,7 +12,8 @@ from ._semantic_common import add_edge, link_containment, new_semantic
 
 MAX_CELLS = 2000
 MAX_ITEMS = 2000      # bars, lines, collections, shapes read per axes: a huge figure is not read in full
-MAX_POINTS = 5000
+MAX_POINTS = 5000        # per line
+MAX_FIGURE_POINTS = 20000  # all lines and areas of one figure (then "truncated": the reply stays small)
 _MATHDEFAULT = re.compile(r"^\$\\mathdefault\{(.*)\}\$$")
 
 
@@ -60,6 +61,7 @@ class _Reader:
         self.roles = {}          # id(Text) -> (role, axes id)
         self.tid = {}            # id(Text) -> text id
         self.used = set()        # ids of patches already read as data
+        self.points_left = MAX_FIGURE_POINTS
 
     def box(self, bb, clip=None):
         try:
@@ -180,6 +182,14 @@ class _Reader:
         return sid
 
     # ------------------------------------------------------------------ axes data
+    def take_points(self, n):
+        """How many of n points this line may keep (per-line and per-figure caps)."""
+        k = max(0, min(n, MAX_POINTS, self.points_left))
+        self.points_left -= k
+        if k < n:
+            self.sem["truncated"] = True
+        return k
+
     def tick_map(self, axis):
         out = []
         for tick in axis.majorTicks:
@@ -245,7 +255,7 @@ class _Reader:
             xy = np.asarray(ln.get_xydata(), dtype=float)
             if xy.ndim != 2 or not len(xy):
                 continue
-            pts = [[_f(x), _f(y)] for x, y in xy[:MAX_POINTS]]
+            pts = [[_f(x), _f(y)] for x, y in xy[:self.take_points(len(xy))]]
             pts = [p for p in pts if p[0] is not None and p[1] is not None]
             pad = self.r.points_to_pixels(ln.get_linewidth()) / 2 if ln.get_linestyle() not in ("None", "") else 0
             entry["lines"].append({"label": _label(ln), "points": pts, "color": _hex(ln.get_color()),
@@ -268,7 +278,8 @@ class _Reader:
                                           "color": _hex(fc[0]) if len(fc) else None, "bbox": self.abox(col)})
                 kinds.append("scatter")
             elif type(col).__name__ in ("PolyCollection", "FillBetweenPolyCollection") and col.get_paths():
-                v = col.get_paths()[0].vertices[:MAX_POINTS]
+                v = col.get_paths()[0].vertices
+                v = v[:self.take_points(len(v))]
                 fc = col.get_facecolor()
                 entry["lines"].append({"label": _label(col), "points": [[_f(x), _f(y)] for x, y in v
                                                                         if _f(x) is not None and _f(y) is not None],

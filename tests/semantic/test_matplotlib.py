@@ -187,3 +187,12 @@ def test_semantic_survives_the_real_sandbox_boundary():
 def test_capture_is_best_effort(bad):
     res = render_inprocess("fig, ax = plt.subplots()\nax.bar(['a'], [1])\n" + bad)
     assert res.ok and sem_of(res)["axes"][0]["bars"][0]["value"] == 1.0
+
+
+def test_many_points_are_capped_and_marked_truncated():
+    res = render_inprocess("fig, ax = plt.subplots()\nfor k in range(12):\n"
+                           "    ax.plot(np.arange(3000), np.arange(3000) * 0.5 + k)\n")
+    sem = sem_of(res)
+    lines = sem["axes"][0]["lines"]
+    assert len(lines) == 12 and sem.get("truncated") is True
+    assert sum(len(ln["points"]) for ln in lines) == 20000 and lines[0]["points"][2999] == [2999.0, 1499.5]

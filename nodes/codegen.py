@@ -373,7 +373,7 @@ class OpenAIBackend(io.ComfyNode):
 
         try:
             backend = OpenAICompatBackend(base_url, model, api_key_env, api_key_file, timeout)
-            backend.choose_model()
+            backend.choose_model(check_interrupt)  # Cancel works while the server stalls
         except BackendError as e:
             raise CoCoError(BACKEND_NODE_ID, str(e)) from None
         return io.NodeOutput(backend)

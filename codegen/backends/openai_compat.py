@@ -7,7 +7,9 @@ OpenRouter...), standard library only.
   the available ones.
 * ``POST {base_url}/chat/completions`` with ``stream: true``; the server-sent events are read in a
   helper thread so the caller can check for interruption between events (and while the server is
-  silent) and close the connection at once.
+  silent) and close the connection at once. Connecting and waiting for the first answer (status
+  line and headers, or a whole non-streamed body) also run in a helper thread with
+  ``should_stop`` polled, so Cancel works while a server stalls before it answers.
 * The API key is read at request time, only from an environment variable (its *name* is
   configured) or from a local key file; it is never stored on the object, never put in an error
   message and never logged.
@@ -130,9 +132,11 @@ class OpenAICompatBackend:
     def _where(self) -> str:
         return f"{self._parts.scheme}://{self._parts.netloc}"
 
-    def _open(self, method: str, endpoint: str, body: Optional[dict] = None):
+    def _open(self, method: str, endpoint: str, body: Optional[dict] = None, should_stop: ShouldStop = None):
         """Send a request; returns (conn, response, key_was_sent). Raises BackendError on
-        connection failures and on HTTP errors (with the server's message)."""
+        connection failures and on HTTP errors (with the server's message). While connecting and
+        waiting for the status line and headers, ``should_stop`` runs every 0.1 s (the request
+        is made in a helper thread); when it stops, the connection is shut down at once."""
         key = self._api_key()
         headers = {"Accept": "application/json, text/event-stream", "User-Agent": "ComfyUI-CoCo"}
         data = None
@@ -143,11 +147,26 @@ class OpenAICompatBackend:
             headers["Authorization"] = f"Bearer {key}"
         path = self._parts.path + endpoint
         conn = self._connect()
-        try:
+        hung_up = threading.Event()
+
+        def send():
+            conn.connect()
+            if hung_up.is_set():  # stopped while connecting
+                conn.close()
+                raise OSError("stopped")
             conn.request(method, path, body=data, headers=headers)
             sock = conn.sock  # getresponse() may hand the socket to the response and forget it
             resp = conn.getresponse()
             resp._coco_sock = sock
+            return resp
+
+        def hang_up():
+            hung_up.set()
+            _shutdown(conn.sock)
+            conn.close()
+
+        try:
+            resp = _wait_polling(send, should_stop, hang_up)
         except ConnectionRefusedError:
             conn.close()
             raise BackendError(f"connection refused by {self._where()}: is the server running at "
@@ -201,10 +220,10 @@ class OpenAICompatBackend:
 
     # -- models
 
-    def list_models(self) -> list[str]:
-        conn, resp, _ = self._open("GET", "/models")
+    def list_models(self, should_stop: ShouldStop = None) -> list[str]:
+        conn, resp, _ = self._open("GET", "/models", should_stop=should_stop)
         try:
-            raw = resp.read(4 * 1024 * 1024)
+            raw = _wait_polling(lambda: resp.read(4 * 1024 * 1024), should_stop, lambda: _hang_up(conn, resp))
             ctype = resp.getheader("Content-Type", "")
         except (socket.timeout, TimeoutError):
             raise BackendError(f"{self.base_url}/models: no answer within {self.timeout:g} s.") from None
@@ -223,10 +242,10 @@ class OpenAICompatBackend:
                 ids.append(mid)
         return ids
 
-    def choose_model(self) -> str:
+    def choose_model(self, should_stop: ShouldStop = None) -> str:
         """Check ``model`` against ``GET /models`` (or choose the first when empty); returns it."""
         try:
-            available = self.list_models()
+            available = self.list_models(should_stop)
         except BackendError as e:
             if self.model and "404" in str(e):
                 log.warning("ComfyUI-CoCo: %s/models is not served; using model %r unchecked", self.base_url, self.model)
@@ -266,16 +285,16 @@ class OpenAICompatBackend:
     def generate(self, messages, params: GenerationParams, on_token: OnToken = None,
                  should_stop: ShouldStop = None) -> str:
         if not self.model:
-            self.choose_model()
+            self.choose_model(should_stop)
         check_stop(should_stop)
         body = self.request_body(messages, params)
         emitter = StreamEmitter(on_token, params.stop)
-        conn, resp, _ = self._open("POST", "/chat/completions", body)
+        conn, resp, _ = self._open("POST", "/chat/completions", body, should_stop)
         ctype = (resp.getheader("Content-Type", "") or "").lower()
         if "text/event-stream" not in ctype:
             # Not streamed: a plain JSON completion (some servers ignore stream), or something else.
             try:
-                raw = resp.read(16 * 1024 * 1024)
+                raw = _wait_polling(lambda: resp.read(16 * 1024 * 1024), should_stop, lambda: _hang_up(conn, resp))
             except (socket.timeout, TimeoutError):
                 raise BackendError(f"{self.base_url}/chat/completions: no answer within {self.timeout:g} s.") from None
             finally:
@@ -390,11 +409,50 @@ class OpenAICompatBackend:
                 elif field == "event":
                     event_name = value
         finally:
-            sock = getattr(resp, "_coco_sock", None) or conn.sock
+            _hang_up(conn, resp)
+
+
+def _shutdown(sock) -> None:
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _hang_up(conn, resp) -> None:
+    """Shut the socket down (which ends a read blocked in another thread) and close."""
+    _shutdown(getattr(resp, "_coco_sock", None) or conn.sock)
+    resp.close()
+    conn.close()
+
+
+def _wait_polling(fn, should_stop: ShouldStop, hang_up):
+    """``fn()``, run in a helper thread while ``should_stop`` is polled every 0.1 s (a server that
+    stalls before answering must not hold ComfyUI's Cancel until the HTTP timeout). When
+    ``should_stop`` stops (returns True or raises), ``hang_up()`` closes the connection, which ends
+    the helper, and the stop propagates. ``fn``'s own exceptions are raised here unchanged."""
+    if should_stop is None:
+        return fn()
+    q: "queue.Queue[tuple[bool, object]]" = queue.Queue()
+
+    def run():
+        try:
+            q.put((True, fn()))
+        except BaseException as e:  # noqa: BLE001 - forwarded to the caller
+            q.put((False, e))
+
+    threading.Thread(target=run, name="coco-http-wait", daemon=True).start()
+    while True:
+        try:
+            ok, val = q.get(timeout=_POLL_S)
+        except queue.Empty:
             try:
-                if sock is not None:
-                    sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            resp.close()
-            conn.close()
+                check_stop(should_stop)
+            except BaseException:
+                hang_up()
+                raise
+            continue
+        if ok:
+            return val
+        raise val

@@ -339,3 +339,51 @@ def test_key_file_per_host_entry_is_bound_to_that_host(server, tmp_path, monkeyp
     with pytest.raises(BackendError, match="refusing"):
         _NoConnect("https://elsewhere.example.net/v1", "m", api_key_file=str(ini)).choose_model()
     assert _Routed(url, "coder-1", api_key_file=str(ini)).choose_model() == "coder-1"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("how", ["returns_true", "comfy_raises"])
+def test_interrupt_before_the_first_response(server, how):
+    """Cancel while the server has not answered at all yet (no status line, no byte): the backend
+    stops at once instead of waiting for the 120 s HTTP timeout (the server stalls 60 s; the test
+    times out at 30 s). Seen failing before the request was made in a polled helper thread: both
+    cases hit the 30 s pytest timeout inside conn.getresponse()."""
+    import threading
+    import time
+
+    import comfy.model_management as mm
+
+    server.mode = "stall_headers"
+    server.stall_s = 60
+    t0 = time.monotonic()
+    if how == "returns_true":
+        should_stop, expected = (lambda: time.monotonic() - t0 > 0.5), GenerationStopped
+    else:
+        threading.Timer(0.5, mm.interrupt_current_processing, args=(True,)).start()
+        should_stop, expected = mm.throw_exception_if_processing_interrupted, mm.InterruptProcessingException
+    try:
+        with pytest.raises(expected):
+            OpenAICompatBackend(server.url, "coder-1", timeout=120).generate("hi", GenerationParams(),
+                                                                             should_stop=should_stop)
+    finally:
+        mm.interrupt_current_processing(False)
+    assert len(server.requests) == 1  # the request had reached the stalled server
+
+
+@pytest.mark.timeout(30)
+def test_interrupt_while_listing_models_before_the_first_response(server):
+    """The model check (GET /models, made when 'model' is empty) is cancellable the same way."""
+    import time
+
+    server.stall_s = 60
+    orig = server._get
+
+    def stalled_get(h):
+        time.sleep(server.stall_s)
+        orig(h)
+
+    server._get = stalled_get
+    t0 = time.monotonic()
+    with pytest.raises(GenerationStopped):
+        OpenAICompatBackend(server.url, "", timeout=120).generate("hi", GenerationParams(),
+                                                                  should_stop=lambda: time.monotonic() - t0 > 0.5)

@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"{' | '.join(INSPECTORS)} | module:function (a pluggable inspector)")
     s.add_argument("--ocr", choices=("off", "auto"), default="off",
                    help="verify also reads required text back with OCR when installed (slow)")
+    s.add_argument("--require-pass", action="store_true",
+                   help="record drafts that do not pass inspection as failures (stage inspect, with the "
+                        "reason) instead of as records with passed=false")
     s.add_argument("--no-mask", action="store_true", help="do not store the text mask")
     r = b.add_argument_group("refinement through ComfyUI (optional)")
     r.add_argument("--refine-workflow", help="ComfyUI API-format workflow with \"{{draft}}\" (and {{prompt}}, "
@@ -84,7 +87,7 @@ def settings_of(a) -> tuple[dict, dict]:
     settings = {"sandbox": {"timeout_s": a.timeout, "max_megapixels": a.max_megapixels},
                 "inspect": a.inspect, "ocr": a.ocr, "mask": not a.no_mask}
     cfg = {"limits": {"timeout_s": a.timeout, "max_megapixels": a.max_megapixels}, "inspect": a.inspect,
-           "ocr": a.ocr, "mask": not a.no_mask}
+           "ocr": a.ocr, "mask": not a.no_mask, "require_pass": a.require_pass}   # not hashed: same records
     if a.openai_url:
         from ._siblings import sibling
         prompts = sibling("codegen.prompts")
@@ -173,6 +176,8 @@ def build(a) -> dict:
         raise SystemExit("give at most one of --template and --openai-url")
     if a.refine_workflow and not a.comfy:
         raise SystemExit("--refine-workflow needs at least one --comfy URL")
+    if a.require_pass and a.inspect == "none":
+        raise SystemExit("--require-pass needs an inspector: drop --inspect none")
     settings, cfg = settings_of(a)
     items, bad = read_items(a.prompts, settings, a.template, a.limit)
     store = DatasetStore(a.out, n_buckets=a.buckets)

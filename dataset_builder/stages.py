@@ -5,6 +5,8 @@ child) and, when configured, a code-generation backend and ComfyUI refinement se
 executor keeps one per thread; the Ray executor keeps one per actor (one actor per CPU slot), so
 pools live as long as the run, never one per task. ``process`` never raises for item problems: it
 returns ``{"ok": False, "stage", "reason"}``; exceptions mean the infrastructure failed (retried).
+A draft that rendered is recorded with its inspection report, passed or not; with
+``cfg["require_pass"]`` a draft that did not pass is a failure of stage ``inspect`` instead.
 
 The processor runs in the caller's process (a Ray worker or the CLI), like ComfyUI: generated code
 only ever runs inside the sandbox.
@@ -96,7 +98,7 @@ class ItemProcessor:
 
         def inspect(code, lang, result):
             rep = self._inspect(item, result)
-            return repair.Inspection(bool(rep.get("passed", rep.get("score", 0) >= 1)), float(rep.get("score", 0)),
+            return repair.Inspection(passed(rep), float(rep.get("score", 0)),
                                      str(rep.get("critique", "")), rep)
         use_inspect = self.inspector != "none" and int(cg.get("inspect_repairs", 0)) > 0
         res = repair.generate_code(self.backend, messages, params, language, render=self._render,
@@ -143,7 +145,10 @@ class ItemProcessor:
                 t["codegen"] = time.monotonic() - t0
                 return _fail(item, "codegen", f"backend error: {type(e).__name__}: {e}", t)
             t["codegen"] = time.monotonic() - t0
-            if not res.ok or not res.code:
+            # A draft that rendered is a record even when it never passed inspection (its report,
+            # score and passed=false go with it; --require-pass makes it a failure below); only
+            # code that never rendered is a code-generation failure.
+            if not res.code or not (res.ok or _rendered(res.render_result)):
                 return _fail(item, "codegen", res.status, t, res.log[-2000:])
             code, language, result = res.code, res.language, res.render_result
         t1 = time.monotonic()
@@ -165,6 +170,12 @@ class ItemProcessor:
             if inspection is not None:
                 inspection["rounds"] = 1
         t["inspect"] = time.monotonic() - t2
+        if self.cfg.get("require_pass") and inspection is not None and not passed(inspection):
+            score = float(inspection.get("score", 0) or 0)
+            critique = str(inspection.get("critique", "") or "")
+            first = critique.strip().split("\n", 1)[0][:300]
+            return _fail(item, "inspect", f"failed inspection: score {score:.3f}" + (f": {first}" if first else ""),
+                         t, critique[-2000:])
         refine = None
         if self.refiner is not None:
             t3 = time.monotonic()
@@ -179,6 +190,15 @@ class ItemProcessor:
                        "images": len(result.images), "log": (result.log or "")[-4000:], "layout": result.layout}
         return {"ok": True, "id": item["id"], "code": code, "language": language, "codegen": codegen,
                 "render": render_info, "pngs": pngs, "inspection": inspection, "refine": refine, "timings": t}
+
+
+def passed(report: dict) -> bool:
+    """An inspection report's verdict (a pluggable inspector without ``passed``: score 1)."""
+    return bool(report.get("passed", report.get("score", 0) >= 1))
+
+
+def _rendered(result) -> bool:
+    return result is not None and bool(getattr(result, "ok", False)) and bool(getattr(result, "images", None))
 
 
 def _fail(item: dict, stage: str, reason: str, timings: dict, detail: str | None = None) -> dict:

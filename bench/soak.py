@@ -72,13 +72,14 @@ def snapshot(pool):
         st = {line.split(":")[0]: line.split(":")[1].strip() for line in f}
     tmp = tempfile.gettempdir()
     zpid = pool._worker.proc.pid if pool._worker is not None else -1
-    cg = 0                  # cgroups of this pool's worker host, and of worker hosts that are gone
+    time.sleep(0.5)         # let the worker host reap the last job and pre-fork the next child
+    cg = 0                  # job cgroups of this pool's worker host (other pools are not ours to count)
     for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
         try:
             for n in os.listdir(base):
                 if n.startswith("coco-job-"):
                     pid = int(n.split("-")[2])
-                    cg += pid == zpid or not os.path.exists(f"/proc/{pid}")
+                    cg += pid == zpid
         except (OSError, ValueError):
             pass
     worker_procs = 0

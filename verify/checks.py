@@ -59,20 +59,67 @@ def contains(text: str, part: str) -> bool:
     return re.search(r"(?<![^\W_])" + re.escape(part) + r"(?![^\W_])", text) is not None
 
 
+def join_parts(parts: list[str]) -> str:
+    """Parts of one string drawn on separate lines (or draw calls), read as one: CJK parts meet
+    without a space, anything else with one."""
+    out = ""
+    for p in parts:
+        p = norm_text(p)
+        if not p:
+            continue
+        if out and not (_CJK.match(out[-1]) and _CJK.match(p[0])):
+            out += " "
+        out += p
+    return out
+
+
+def _wrapped_hit(exp: str, texts: list[dict], nxt: dict) -> tuple[str, int] | None:
+    """``exp`` read over a run of texts that continue each other (a line-wrapped string, see
+    ``layout.continues``): (the joined text, how many items). Inner items must lie inside ``exp``."""
+    def walk(path: list[dict]):
+        for b in nxt.get(id(path[-1]), []):
+            if any(b is p for p in path) or len(path) >= 8:
+                continue
+            run = path + [b]
+            joined = join_parts([t["text"] for t in run])
+            if contains(joined, exp):
+                return joined, len(run)
+            if norm_text(b["text"]) in exp:  # b can be an inner part of exp: read on
+                hit = walk(run)
+                if hit:
+                    return hit
+        return None
+
+    for t in texts:
+        hit = walk([t])
+        if hit:
+            return hit
+    return None
+
+
 def required_text(required: list[str], texts: list[dict]) -> list[dict]:
-    """Each required string must be drawn: inside one text element, or (noted) across several."""
+    """Each required string must be drawn: inside one text element (a text with line breaks read
+    as one line), or (noted) wrapped over text elements that continue each other: similar size,
+    upright, the next line just below and overlapping, or next on the same line. Texts elsewhere
+    on the canvas are never read together."""
     strings = [norm_text(t["text"]) for t in texts]
-    joined = " ".join(strings)
+    lines = [join_parts(str(t["text"]).splitlines()) for t in texts]
+    nxt = None
     out = []
     for r in required:
         exp = norm_text(r)
         if not exp:
             continue
-        hit = next((s for s in strings if contains(s, exp)), None)
+        hit = next((s for s, ln in zip(strings, lines) if contains(s, exp) or contains(ln, exp)), None)
+        wrapped = None
+        if hit is None:
+            nxt = L.successors(texts) if nxt is None else nxt
+            wrapped = _wrapped_hit(exp, texts, nxt)
         if hit is not None:
             out.append(finding("required_text", True, exp, hit, "", exact=True))
-        elif contains(joined, exp):
-            out.append(finding("required_text", True, exp, exp, "drawn across several text elements", exact=True))
+        elif wrapped is not None:
+            out.append(finding("required_text", True, exp, wrapped[0],
+                               f"drawn across {wrapped[1]} adjacent text elements (wrapped)", exact=True))
         else:
             near = [s for s in strings if exp.lower() in s.lower()]
             msg = (f'"{exp}" is not drawn exactly (found "{near[0]}": fix the spelling/capitalisation)' if near

@@ -14,6 +14,7 @@ or a semantic layout on its own.
 
 from __future__ import annotations
 
+import bisect
 import json
 from typing import Any, Optional
 
@@ -113,3 +114,58 @@ def text_height_px(t: dict) -> float:
     x0, y0, x1, y1 = t["bbox"]
     rot = abs(float(t.get("rotation") or 0.0)) % 180
     return (x1 - x0) if 45 < rot < 135 else (y1 - y0)
+
+
+# ---- texts that continue each other (a string wrapped over two draw calls) ----------------------
+
+SIZE_RATIO_MAX = 1.25        # font sizes of two parts of one string (1.5 when a size is guessed from the box)
+LINE_GAP_MAX_EM = 1.0        # ink gap between a line and the next, in font sizes
+WORD_GAP_MAX_EM = 1.0        # gap between two parts on one line, in font sizes
+
+
+def _upright(t: dict) -> bool:
+    return abs(float(t.get("rotation") or 0.0)) < 1.0
+
+
+def _sized(t: dict) -> bool:
+    return isinstance(t.get("fontsize_px"), (int, float)) and t["fontsize_px"] > 0
+
+
+def continues(a: dict, b: dict) -> Optional[str]:
+    """How ``b`` continues ``a`` in reading order: ``"line"`` (the next line: just below, with the
+    boxes overlapping horizontally), ``"same"`` (to the right on the same line, a small gap), or
+    None. Both upright and of similar font size; anything farther apart is unrelated."""
+    if not (_upright(a) and _upright(b)):
+        return None
+    ha, hb = text_height_px(a), text_height_px(b)
+    if ha <= 0 or hb <= 0:
+        return None
+    ratio = max(ha, hb) / min(ha, hb)
+    if ratio > (SIZE_RATIO_MAX if _sized(a) and _sized(b) else 1.5):
+        return None
+    h = max(ha, hb)
+    ax0, ay0, ax1, ay1 = a["bbox"]
+    bx0, by0, bx1, by1 = b["bbox"]
+    v_overlap = min(ay1, by1) - max(ay0, by0)
+    if v_overlap >= 0.5 * min(ay1 - ay0, by1 - by0) and bx0 > ax0 and -0.25 * h <= bx0 - ax1 <= WORD_GAP_MAX_EM * h:
+        return "same"
+    if by0 > ay0 and -0.25 * h <= by0 - ay1 <= LINE_GAP_MAX_EM * h and min(ax1, bx1) - max(ax0, bx0) > 0:
+        return "line"
+    return None
+
+
+def successors(texts: list[dict]) -> dict[int, list[dict]]:
+    """``id(text)`` → the texts that continue it (``continues``), in reading order (same line
+    first, then the next line, left to right)."""
+    order = sorted((t for t in texts if t.get("bbox")), key=lambda t: t["bbox"][1])
+    tops = [t["bbox"][1] for t in order]
+    out: dict[int, list[dict]] = {}
+    for a in order:
+        h = text_height_px(a)
+        lo = bisect.bisect_left(tops, a["bbox"][1] - 2.0 * h)
+        hi = bisect.bisect_right(tops, a["bbox"][3] + (LINE_GAP_MAX_EM + 0.5) * 1.5 * h)
+        found = [(k, b) for b in order[lo:hi] if b is not a for k in [continues(a, b)] if k]
+        if found:
+            found.sort(key=lambda kb: (kb[0] != "same", kb[1]["bbox"][1], kb[1]["bbox"][0]))
+            out[id(a)] = [b for _, b in found]
+    return out

@@ -101,7 +101,8 @@ def text_llm_critic(llm, max_tokens: int):
     def critic(image, question: str, chain: str = "") -> str:
         q = question.replace("This image is a draft", "This draft, described object by object below,")
         msg = f"{q}\n\nThe draft's objects (GoT chain, boxes in [0,1000)):\n{chain or '(no layout)'}"
-        return backend.generate([{"role": "user", "content": msg}], GenerationParams(max_new_tokens=max_tokens))
+        return backend.generate([{"role": "user", "content": msg}], GenerationParams(max_new_tokens=max_tokens),
+                                should_stop=_cancel_requested)
 
     critic.wants_chain = True
     return critic

@@ -76,6 +76,11 @@ class JobContext:
             parent = os.path.dirname(full)
             if not os.path.isdir(parent):
                 _ORIG_MAKEDIRS(parent, exist_ok=True)
+            if full in self.inputs:     # a save over an input file replaces the job's read-only copy
+                try:
+                    os.unlink(full)
+                except OSError:
+                    pass
         return full
 
     def display_name(self, path, asked):

@@ -187,3 +187,12 @@ def test_reply_header_stays_under_its_cap():
     assert "left out" in header["log"]
     res = _protocol.to_result(header, b"".join(blobs), Limits(), "test", 0.0)
     assert res.ok and len(res.layouts) == 8 and res.layout["canvas"] == {"width": 2, "height": 2}
+
+
+def test_a_save_over_an_input_file_replaces_the_jobs_copy():
+    """Repositories keep the rendered figure beside the script: a save over that input name
+    replaces the job's read-only copy (seen: advanced-linestyles.py of a public collection failed
+    with Forbidden, its own PDF was among the files given)."""
+    r = _ok(get_pool().render("plt.figure(figsize=(2, 1))\nplt.plot([1, 2])\nplt.savefig('chart.png')\n",
+                              files=[("chart.png", _files()[3][1])]))
+    assert [(im.source, im.width) for im in r.images] == [("output_dir/chart.png", 200)]

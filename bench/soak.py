@@ -103,11 +103,11 @@ def snapshot(pool):
         ("worker host RSS MiB", zrss),
         ("caller open fds", len(os.listdir("/proc/self/fd"))),
         ("caller threads", int(st["Threads"])),
-        ("scratch dirs of dead pools", sum(1 for n in os.listdir(tmp) if n.startswith("coco-sandbox-")
+        ("(info) scratch dirs of dead pools", sum(1 for n in os.listdir(tmp) if n.startswith("coco-sandbox-")
                                            and n.split("-")[2].isdigit()
                                            and not os.path.exists(f"/proc/{n.split('-')[2]}"))),
         ("entries in this pool's scratch", len(os.listdir(pool._scratch))),
-        ("SysV IPC objects (machine)", sum(_count_lines(f"/proc/sysvipc/{k}") for k in ("shm", "msg", "sem"))),
+        ("SysV IPC objects (machine-wide)", sum(_count_lines(f"/proc/sysvipc/{k}") for k in ("shm", "msg", "sem"))),
         ("pids cgroups", cg),
         ("worker processes", worker_procs),
     ])
@@ -150,6 +150,8 @@ def main():
     for k in start:
         s, e = start[k], end[k]
         print(f"{k:34s} {s:10.1f} {e:10.1f}" if isinstance(s, float) else f"{k:34s} {s:10d} {e:10d}")
+        if k.startswith("(info)"):
+            continue        # machine-wide: another process's pool that died meanwhile shows here too
         if ("RSS" in k and e - s > 8) or ("RSS" not in k and e > s):
             grew.append(k)
     print("\noutcomes:")

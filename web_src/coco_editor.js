@@ -9,6 +9,7 @@
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
 import { createEditor, detectLanguage } from "./cm.js";
+import { FILES_NODE, afterConnectionsChange, filesText, hookFilesNode } from "./files.js";
 import { drawItems, elementItems, semanticItems } from "./overlay.js";
 import { editorCss } from "./style.js";
 import {
@@ -67,6 +68,7 @@ class CocoEditor {
     this.result = null;
     this.codeStatus = null; // /coco/code_status answer for the current text
     this.ranHere = new Set(); // texts rendered successfully in this page
+    this.filesSent = null; // names text of the linked CoCo_InputFiles sent with the newest request
     this.build();
   }
 
@@ -188,6 +190,7 @@ class CocoEditor {
     }
     const seq = nextSeq();
     this.sentSeq = seq;
+    const files = (this.filesSent = filesText(this.node)); // none unless `files` links to CoCo_InputFiles
     this.frame.classList.add("stale");
     this.showMessage("", ""); // the previous error does not stay up during a new render
     this.setStatusBusy(true);
@@ -195,7 +198,7 @@ class CocoEditor {
     try {
       resp = await postJson("/coco/preview", {
         code, language: detectLanguage(code) === "svg" ? "svg" : "python", client_id: clientKey(this.node), seq,
-        ...renderLimits(this.node),
+        ...renderLimits(this.node), ...(files ? { files } : {}),
       });
     } catch (e) {
       if (seq === this.sentSeq) { this.setStatusBusy(false); this.showMessage(`preview request failed: ${e}`, "bad"); }
@@ -223,6 +226,11 @@ class CocoEditor {
     }
     this.shownSeq = seq;
     this.showResult(data, code);
+  }
+
+  /** The linked input files (names or links) may have changed: preview again when they did. */
+  filesChanged() {
+    if (filesText(this.node) !== this.filesSent && this.editor.getText().trim()) this.schedule(DEBOUNCE_MS);
   }
 
   showResult(r, code) {
@@ -449,7 +457,9 @@ app.registerExtension({
       };
       return;
     }
+    if (nodeData?.name === FILES_NODE) { hookFilesNode(nodeType, () => cocoEditors().forEach((ed) => ed.filesChanged())); return; }
     if (nodeData?.name !== NODE) return;
+    afterConnectionsChange(nodeType, function () { this.cocoEditor?.filesChanged(); });
     const onNodeCreated = nodeType.prototype.onNodeCreated;
     nodeType.prototype.onNodeCreated = function () {
       const r = onNodeCreated?.apply(this, arguments);
@@ -474,4 +484,5 @@ app.registerExtension({
 });
 
 // For tests and power users: the editors on the canvas.
-window.cocoEditors = () => (app.graph?._nodes || []).filter((n) => n.cocoEditor).map((n) => n.cocoEditor);
+const cocoEditors = () => (app.graph?._nodes || []).filter((n) => n.cocoEditor).map((n) => n.cocoEditor);
+window.cocoEditors = cocoEditors;

@@ -3,7 +3,8 @@
 // to --results and screenshots to --out.
 //
 //   node tests/browser/driver.mjs --url http://127.0.0.1:PORT --out test-artifacts/browser \
-//        --results results.json [--steps load,type,error,queue] [--docshot docs/editor.png]
+//        --results results.json [--steps load,type,error,files,queue] [--docshot docs/editor.png]
+//   (the files step needs the data files of test_browser.py FILES_IN_INPUT in the server's input folder)
 //   On a server started with COCO_GATE_TIER=none: --steps trust --llm-url http://127.0.0.1:PORT/v1
 import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { layoutStep, limitsStep, templatesStep } from "./steps_ux.mjs";
 import { trustStep } from "./steps_trust.mjs";
+import { filesStep } from "./steps_files.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -21,7 +23,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const URL_ = args.url;
 const OUT = path.resolve(args.out || path.join(REPO, "test-artifacts", "browser"));
 const RESULTS = args.results;
-const STEPS = (args.steps || "load,templates,layout,type,error,overlay,limits,queue,fallback").split(",");
+const STEPS = (args.steps || "load,templates,layout,type,error,overlay,limits,files,queue,fallback").split(",");
 const CHROMIUM = process.env.COCO_CHROMIUM || "/usr/bin/chromium";
 mkdirSync(OUT, { recursive: true });
 
@@ -152,6 +154,7 @@ async function main() {
     }
 
     if (STEPS.includes("limits")) await limitsStep(page, h);
+    if (STEPS.includes("files")) await filesStep(page, h);
 
     if (STEPS.includes("queue")) {
       const wf = JSON.parse(readFileSync(path.join(REPO, "example_workflows", "Edit code with live preview.json"), "utf8"));

@@ -23,6 +23,12 @@ DRIVER = Path(__file__).with_name("driver.mjs")
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("COCO_CHROMIUM", "/usr/bin/chromium")
 WORKFLOWS = sorted(p.name for p in (REPO / "example_workflows").glob("*.json"))
+# Data files the 'files' step (steps_files.mjs) reads through CoCo_InputFiles, put in the server's input folder.
+FILES_IN_INPUT = {
+    "coco_browser_a/sales.csv": "month,units\nJan,12\nFeb,18\nMar,9\n",
+    "coco_browser_b/sales.csv": "month,units\nOct,4\nNov,7\n",
+    "coco_bar_color.txt": "#2f6db5\n",
+}
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -62,6 +68,9 @@ def _drive(server, tmp_path_factory, extra: list[str], log_name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def steps(comfy_server, tmp_path_factory):
+    for name, text in FILES_IN_INPUT.items():
+        (comfy_server.input / name).parent.mkdir(parents=True, exist_ok=True)
+        (comfy_server.input / name).write_text(text)
     extra = []
     if os.environ.get("COCO_DOCSHOT"):  # refresh docs/editor.png: COCO_DOCSHOT=docs/editor.png
         extra += ["--docshot", os.environ["COCO_DOCSHOT"]]
@@ -153,6 +162,13 @@ def test_workflow_opens_without_overlapping_or_covered_nodes(steps, workflow, mo
 def test_preview_follows_render_node_limits_and_fix_hints(steps):
     r = _check(steps, "limits:follow_node_and_fix_hints")
     assert r["drawn"]["width"] == 2000 and "Fix:" in r["refused"]["shown"]
+
+
+def test_preview_sends_the_linked_input_files(steps):
+    """The editor follows its `files` link (and the `more_files` chain) and sends the names; renaming
+    re-renders; disconnected, nothing is sent and the code's open() fails with FileNotFoundError."""
+    r = _check(steps, "files:preview_sends_input_files")
+    assert r["linkedFiles"] == "coco_bar_color.txt\ncoco_browser_a/sales.csv" and r["missingFiles"] is None
 
 
 def test_editor_foreign_code_waits_typed_code_runs_on_weak_tier(trust_steps):

@@ -224,7 +224,8 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
             header = _full_scratch(scratch, header)
         header["job_cpu_s"] = time.process_time() - cpu0   # CPU after the job arrived (critical path)
         header["job_wall_s"] = time.monotonic() - wall0
-        _out(res_w, _protocol.encode(header, blobs))
+        for part in _protocol.encode_parts(header, blobs):
+            _out(res_w, part)
     except BaseException as e:  # noqa: BLE001
         try:
             _out(res_w, _protocol.encode({"ok": False, "error_type": "WorkerCrashed",

@@ -28,6 +28,33 @@ def encode(header: dict, blobs=()) -> bytes:
     return MAGIC + struct.pack("<I", len(h)) + h + struct.pack("<Q", len(blob)) + blob
 
 
+def encode_parts(header: dict, blobs=()) -> list:
+    """The frame as [prefix, *blobs], to be written one after the other (no join copy of the pixels)."""
+    h = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode()
+    return [MAGIC + struct.pack("<I", len(h)) + h + struct.pack("<Q", sum(len(b) for b in blobs))] + list(blobs)
+
+
+def parse_buffer(buf, max_blob_bytes: int):
+    """One complete frame held in ``buf`` (bytes/bytearray) -> (header, memoryview of the blob).
+    The same checks as read_frame, without copying the blob."""
+    mv = memoryview(buf)
+    if len(mv) < 16 or bytes(mv[:4]) != MAGIC:
+        raise ProtocolError("bad frame magic")
+    (hl,) = struct.unpack_from("<I", mv, 4)
+    if hl > MAX_HEADER or len(mv) < 16 + hl:
+        raise ProtocolError("bad header length")
+    try:
+        header = json.loads(bytes(mv[8:8 + hl]))
+    except (ValueError, RecursionError) as e:
+        raise ProtocolError(f"header is not JSON: {type(e).__name__}")
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not an object")
+    (bl,) = struct.unpack_from("<Q", mv, 8 + hl)
+    if bl > max_blob_bytes or len(mv) != 16 + hl + bl:
+        raise ProtocolError(f"payload size {bl} does not match")
+    return header, mv[16 + hl:]
+
+
 def max_blob(limits: Limits, max_images: int = 16) -> int:
     px = int(limits.max_megapixels * 1e6) + 1
     return max_images * px * 4 + px

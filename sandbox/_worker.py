@@ -119,7 +119,8 @@ class Zygote:
                     if len(buf) >= total:
                         if scratch:
                             self._check_scratch(scratch)
-                        return bytes(buf[:total])
+                        del buf[total:]
+                        return buf
             now = time.monotonic()
             if now >= deadline:
                 return None
@@ -206,7 +207,8 @@ class Zygote:
             self._to_reap = None
             header, blob = self.run_one(req)
             header["child_s"] = time.monotonic() - t0
-            _out(1, _protocol.encode(header, [blob]))
+            for part in _protocol.encode_parts(header, [blob] if len(blob) else []):
+                _out(1, part)
             del blob
             if self._to_reap is not None:
                 self._reap(self._to_reap, kill=True)
@@ -259,7 +261,7 @@ class Zygote:
             os.kill(ch.pid, signal.SIGKILL)     # the job is over; reaped after the reply is sent
             self._to_reap = ch
             try:
-                header, blob = _protocol.read_frame(_bytes_reader(buf), cap)
+                header, blob = _protocol.parse_buffer(buf, cap)
             except Exception as e:  # noqa: BLE001
                 return {"ok": False, "error_type": "WorkerCrashed", "error": f"invalid result from the sandbox: {e}"}, b""
             header["layers"] = layers

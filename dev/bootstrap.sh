@@ -70,7 +70,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # ComfyUI 0.3.75 imports requests in app/frontend_management.py without listing it. The torch
   # and torchvision chosen above are pinned, so no requirement (torchaudio...) swaps the build.
   pins=$(mktemp)
-  "$VPY" -c 'import torch, torchvision; print(f"torch=={torch.__version__}\ntorchvision=={torchvision.__version__}")' > "$pins"
+  # The installed distributions' versions (a CUDA wheel's torch.__version__ says 2.14.1+cu130 where
+  # its metadata says 2.14.1, and a pin with that local label matches no candidate).
+  "$VPY" -c 'from importlib.metadata import version as v; print("torch==" + v("torch")); print("torchvision==" + v("torchvision"))' > "$pins"
   pip_ -c "$pins" -r "$COMFY/requirements.txt" requests
   rm -f "$pins"
   pip_ -r requirements.txt -r requirements-dev.txt

@@ -16,6 +16,7 @@ from ._types import Limits
 
 MAX_TASKS = 256           # threads of one job (pids cgroup, else polled by the zygote)
 SCRATCH_QUOTA = 256 * 1024 * 1024
+LINGER_S = 30.0           # a job child that replied waits at most this long for the zygote to kill it
 
 def _out(fd, data: bytes):
     view = memoryview(data)
@@ -226,6 +227,10 @@ def child(cfg, job_r, res_w, scratch, nproc, required):
         header["job_wall_s"] = time.monotonic() - wall0
         for part in _protocol.encode_parts(header, blobs):
             _out(res_w, part)
+        # Do not exit here: tearing down this process's memory would compete for the CPU with the
+        # zygote reading and forwarding the reply. The zygote stops us (SIGSTOP) as soon as the reply
+        # is read, and kills and reaps us after forwarding it (PDEATHSIG if it dies first).
+        time.sleep(LINGER_S)
     except BaseException as e:  # noqa: BLE001
         try:
             _out(res_w, _protocol.encode({"ok": False, "error_type": "WorkerCrashed",

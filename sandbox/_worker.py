@@ -103,24 +103,32 @@ class Zygote:
         (reply or scratch too large) / _TooManyThreads."""
         buf = bytearray()
         need = None
+        total = None    # once known (and within cap): buf is preallocated to it and filled in place
+        got = 0
         last_quota = 0.0
         while True:
-            if need is None and len(buf) >= 8:
-                need = 8 + struct.unpack("<I", bytes(buf[4:8]))[0] + 8
-                if need - 16 > _protocol.MAX_HEADER:
-                    raise OverflowError("header too large")
-            if need is not None and len(buf) >= need and need >= 16:
-                hl = struct.unpack("<I", bytes(buf[4:8]))[0]
-                if len(buf) >= 8 + hl + 8:
-                    bl = struct.unpack("<Q", bytes(buf[8 + hl:16 + hl]))[0]
-                    total = 16 + hl + bl
-                    if total > cap:
-                        raise OverflowError("result too large")
-                    if len(buf) >= total:
-                        if scratch:
-                            self._check_scratch(scratch)
-                        del buf[total:]
-                        return buf
+            if total is None:
+                if need is None and len(buf) >= 8:
+                    need = 8 + struct.unpack("<I", bytes(buf[4:8]))[0] + 8
+                    if need - 16 > _protocol.MAX_HEADER:
+                        raise OverflowError("header too large")
+                if need is not None and len(buf) >= need and need >= 16:
+                    hl = struct.unpack("<I", bytes(buf[4:8]))[0]
+                    if len(buf) >= 8 + hl + 8:
+                        bl = struct.unpack("<Q", bytes(buf[8 + hl:16 + hl]))[0]
+                        total = 16 + hl + bl
+                        if total > cap:
+                            raise OverflowError("result too large")
+                        got = min(len(buf), total)
+                        if len(buf) < total:    # one allocation of the frame's size, read straight into it
+                            full = bytearray(total)
+                            full[:got] = buf
+                            buf = full
+            if total is not None and got >= total:
+                if scratch:
+                    self._check_scratch(scratch)
+                del buf[total:]
+                return buf
             now = time.monotonic()
             if now >= deadline:
                 return None
@@ -131,6 +139,12 @@ class Zygote:
                     raise _TooManyThreads(f"the code started more than {MAX_TASKS} threads")
             r, _, _ = select.select([fd], [], [], min(0.1, deadline - now))
             if r:
+                if total is not None:
+                    n = os.readv(fd, [memoryview(buf)[got:total]])   # no intermediate bytes, no regrowth
+                    if not n:
+                        return None
+                    got += n
+                    continue
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     return None
@@ -258,7 +272,9 @@ class Zygote:
             if buf is None:
                 status = self._reap(ch, kill=True)
                 return self._no_result(status, timed_out, limits), b""
-            os.kill(ch.pid, signal.SIGKILL)     # the job is over; reaped after the reply is sent
+            # the job is over: stopped at once (no thread of it runs again), killed and reaped after the
+            # reply is sent, so its exit (freeing its memory) is not on the critical path
+            os.kill(ch.pid, signal.SIGSTOP)
             self._to_reap = ch
             try:
                 header, blob = _protocol.parse_buffer(buf, cap)

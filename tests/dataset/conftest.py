@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RAY = str(Path(sys.executable).with_name("ray"))
+RAY = [sys.executable, "-m", "ray.scripts.scripts"]  # the ray CLI of this interpreter (no shebang to go stale)
 
 
 def _free_block(n: int) -> int:
@@ -92,7 +92,7 @@ class RayCluster:
 
     def _start(self, extra: list, off: int, name: str) -> subprocess.Popen:
         b = self.base + off
-        cmd = [RAY, "start", "--block", "--node-ip-address=127.0.0.1", "--num-cpus=1",
+        cmd = [*RAY, "start", "--block", "--node-ip-address=127.0.0.1", "--num-cpus=1",
                "--object-store-memory=80000000", "--disable-usage-stats",
                f"--dashboard-agent-listen-port={b + 2}", f"--dashboard-agent-grpc-port={b + 3}",
                f"--runtime-env-agent-port={b + 4}", f"--metrics-export-port={b + 5}",
@@ -103,7 +103,7 @@ class RayCluster:
                                 start_new_session=True)
 
     def alive_nodes(self) -> int:
-        r = subprocess.run([RAY, "status", f"--address={self.address}"], env=self.env, capture_output=True,
+        r = subprocess.run([*RAY, "status", f"--address={self.address}"], env=self.env, capture_output=True,
                            text=True, timeout=60)
         active = r.stdout.split("Active:", 1)[-1].split("Pending:", 1)[0] if "Active:" in r.stdout else ""
         return sum(line.strip().startswith("1 node_") for line in active.splitlines())

@@ -88,7 +88,10 @@ def test_allowed_inline_png_and_internal_refs():
     body = (f'<defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient>'
             f'<g id="dot"><circle r="3"/></g></defs><rect width="9" height="9" fill="url(#g)"/>'
             f'<use xlink:href="#dot" x="20"/><image href="data:image/png;base64,{png_b64()}" width="8" height="8"/>')
-    sanitize(svg(body))
+    root, size, log = sanitize(svg(body))
+    text = _svg.tostring(root)
+    assert "url(#g)" in text and "#dot" in text and "data:image/png;base64," in text
+    assert "dropped" not in log and size == (200, 100)
 
 
 def test_inline_png_too_large_is_refused():

@@ -27,6 +27,7 @@ from ._child import MAX_TASKS, SCRATCH_QUOTA, _out, _reader, _warm, child as _ch
 from ._types import Limits
 
 READY_TIMEOUT = 30.0
+AFTER_REPLY_S = 0.02      # clean-up after a reply waits this long for the caller to be done with it
 
 
 class _TooManyThreads(Exception):
@@ -209,7 +210,7 @@ class Zygote:
                 "failed": ready.get("failed") or {}, "error": err or (None if ready.get("ready") else ready.get("error")),
                 "pid": os.getpid()}
 
-    def serve(self, read_exact):
+    def serve(self, read_exact, in_fd=None):
         hello = self.start()
         _out(1, _protocol.encode(hello))
         while True:
@@ -224,6 +225,14 @@ class Zygote:
             for part in _protocol.encode_parts(header, [blob] if len(blob) else []):
                 _out(1, part)
             del blob
+            if in_fd is not None:
+                # the caller reads and checks the reply now: killing the job (its memory teardown) and
+                # warming the next child would compete with it for the CPU. Start them when its next
+                # request arrives (it has finished with this reply then) or after a short while.
+                try:
+                    select.select([in_fd], [], [], AFTER_REPLY_S)
+                except (OSError, ValueError):
+                    pass
             if self._to_reap is not None:
                 self._reap(self._to_reap, kill=True)
                 self._to_reap = None
@@ -414,4 +423,4 @@ def main(cfg_json: str):
         gc.freeze()
     except Exception:  # noqa: BLE001
         pass
-    Zygote(cfg).serve(read_exact)
+    Zygote(cfg).serve(read_exact, proto_in)

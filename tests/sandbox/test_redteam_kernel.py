@@ -258,9 +258,10 @@ def test_deep_tree_in_a_job(pool):
 
 
 def _dead_pid():
-    p = subprocess.Popen(["true"])
-    p.wait()
-    return p.pid
+    """A pid no process can have (above the kernel's pid_max): a reaped child's pid could be handed
+    to a new process while other pools fork, and the stale dir would then look alive."""
+    with open("/proc/sys/kernel/pid_max") as f:
+        return int(f.read()) + 1
 
 
 def test_deep_stale_scratch_never_blocks_a_new_pool():

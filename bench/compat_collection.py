@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import collections
 import glob
-import io
 import json
 import os
 import shutil
@@ -28,100 +27,20 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VECTOR = ("pdf", "svg", "svgz", "eps", "ps")
-RASTER_KEYS = ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent", "bbox_extra_artists")
-READABLE = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MAX_FILES_BYTES = 2 * 1024 * 1024
 
 
 def plain_run(script: str, out_dir: str) -> None:
-    """Run ``script`` with plain matplotlib (cwd = its folder); write <k>.png and index.json."""
-    import runpy
+    """Run ``script`` with plain matplotlib (cwd = its folder, missing save folders made); write
+    <k>.png and index.json (the recorder: tests/sandbox/plain_matplotlib.py)."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "sandbox"))
+    from plain_matplotlib import PlainRecorder
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib._pylab_helpers import Gcf
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    orig_savefig, orig_save = Figure.savefig, Image.Image.save
-    images, paths, current = [], {}, {}
-
-    def png_of(fig, **kw):
-        buf = io.BytesIO()
-        orig_savefig(fig, buf, format="png", dpi=fig.dpi, **kw)
-        buf.seek(0)
-        return Image.open(buf).convert("RGBA")
-
-    def record(path, img):
-        if path is not None and path in paths:
-            images[paths[path]] = img
-            return
-        if path is not None:
-            paths[path] = len(images)
-        images.append(img)
-
-    def mark(fig):
-        current[id(fig)] = fig
-        fig.stale = False
-
-    def savefig(self, fname, *a, **kw):
-        if isinstance(fname, (str, os.PathLike)):
-            os.makedirs(os.path.dirname(os.path.abspath(os.fspath(fname))), exist_ok=True)
-        r = orig_savefig(self, fname, *a, **kw)
-        if isinstance(fname, (str, os.PathLike)):
-            path = os.path.realpath(os.fspath(fname))
-            fmt = (kw.get("format") or os.path.splitext(path)[1][1:] or matplotlib.rcParams["savefig.format"]).lower()
-            if not os.path.exists(path) and os.path.exists(path + "." + fmt):
-                path += "." + fmt
-            if fmt in VECTOR:
-                img = png_of(self, **{k: v for k, v in kw.items() if k in RASTER_KEYS})
-            else:
-                with Image.open(path) as im:
-                    img = im.convert("RGBA")
-            record(path, img)
-        mark(self)
-        return r
-
-    def save(self, fp, *a, **kw):
-        if isinstance(fp, (str, os.PathLike)):
-            os.makedirs(os.path.dirname(os.path.abspath(os.fspath(fp))), exist_ok=True)
-        r = orig_save(self, fp, *a, **kw)
-        if isinstance(fp, (str, os.PathLike)):
-            path = os.path.realpath(os.fspath(fp))
-            if path.lower().endswith(READABLE):
-                with Image.open(path) as im:
-                    img = im.convert("RGBA")
-            else:
-                img = self.convert("RGBA")
-            record(path, img)
-        return r
-
-    def open_figures(force=False):
-        for m in sorted(Gcf.get_all_fig_managers(), key=lambda m: m.num):
-            fig = m.canvas.figure
-            if force or not (current.get(id(fig)) is fig and not fig.stale):
-                record(None, png_of(fig))
-                mark(fig)
-
-    Figure.savefig, Image.Image.save = savefig, save
-    plt.show = lambda *a, **k: open_figures()
-    os.chdir(os.path.dirname(os.path.abspath(script)))
-    sys.path.insert(0, os.getcwd())
-    sys.argv = [script]
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as e:
-        if e.code not in (None, 0):
-            raise
-    open_figures()
-    if not images:
-        open_figures(force=True)
+    rec = PlainRecorder(make_dirs=True)
     names = []
-    for k, img in enumerate(images[:16]):
+    for k, img in enumerate(rec.run(script)[:16]):
         names.append(f"{k}.png")
-        orig_save(img, os.path.join(out_dir, names[-1]))
+        rec.save_png(img, os.path.join(out_dir, names[-1]))
     with open(os.path.join(out_dir, "index.json"), "w") as f:
         json.dump({"images": names}, f)
 

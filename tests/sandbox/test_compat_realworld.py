@@ -24,7 +24,6 @@ sans_serif_choice differs (the sandbox's ``font.family`` overrode the script's `
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -99,84 +98,16 @@ def test_realworld_script_matches_plain_matplotlib(case, plain):
 
 # ---------------------------------------------------------------------------------------------- plain
 
-VECTOR = ("pdf", "svg", "svgz", "eps", "ps")
-RASTER_KEYS = ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent", "bbox_extra_artists")
-READABLE = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-
-
 def _plain_main(out_dir: str) -> None:
-    import runpy
-
     import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib._pylab_helpers import Gcf
-    from matplotlib.figure import Figure
-    from PIL import Image
 
-    orig_savefig, orig_save = Figure.savefig, Image.Image.save
-    st = {}
+    from plain_matplotlib import PlainRecorder     # this folder is sys.path[0] of the --plain run
 
-    def png_of(fig, **kw):
-        buf = io.BytesIO()
-        orig_savefig(fig, buf, format="png", dpi=fig.dpi, **kw)
-        buf.seek(0)
-        return Image.open(buf).convert("RGBA")
-
-    def record(path, img):
-        st["seq"] += 1
-        if path is not None and path in st["paths"]:
-            st["images"][st["paths"][path]][1] = img        # same file saved again: first place, last content
-        else:
-            if path is not None:
-                st["paths"][path] = len(st["images"])
-            st["images"].append([st["seq"], img])
-
-    def mark(fig):
-        st["current"][id(fig)] = fig
-        fig.stale = False
-
-    def savefig(self, fname, *a, **kw):
-        r = orig_savefig(self, fname, *a, **kw)
-        if isinstance(fname, (str, os.PathLike)):
-            path = os.path.realpath(os.fspath(fname))
-            fmt = (kw.get("format") or os.path.splitext(path)[1][1:] or matplotlib.rcParams["savefig.format"]).lower()
-            if not os.path.exists(path) and os.path.exists(path + "." + fmt):
-                path += "." + fmt
-            if fmt in VECTOR:
-                img = png_of(self, **{k: v for k, v in kw.items() if k in RASTER_KEYS})
-            else:
-                with Image.open(path) as im:
-                    img = im.convert("RGBA")
-            record(path, img)
-            mark(self)
-        return r
-
-    def save(self, fp, *a, **kw):
-        r = orig_save(self, fp, *a, **kw)
-        if isinstance(fp, (str, os.PathLike)):
-            path = os.path.realpath(os.fspath(fp))
-            if path.lower().endswith(READABLE):
-                with Image.open(path) as im:
-                    img = im.convert("RGBA")
-            else:
-                img = self.convert("RGBA")
-            record(path, img)
-        return r
-
-    def open_figures():
-        for m in sorted(Gcf.get_all_fig_managers(), key=lambda m: m.num):
-            fig = m.canvas.figure
-            if not (st["current"].get(id(fig)) is fig and not fig.stale):
-                record(None, png_of(fig))
-                mark(fig)
-
-    Figure.savefig, Image.Image.save = savefig, save
-    plt.show = lambda *a, **k: open_figures()
+    rec = PlainRecorder()
     index = {}
     home, argv = os.getcwd(), sys.argv
     for case in CASES:
-        st.update(images=[], paths={}, current={}, seq=0)
         root = tempfile.mkdtemp(prefix="coco-realworld-plain-")
         work = os.path.join(root, "repo", "chapter", "src")
         shutil.copytree(case, work)
@@ -184,19 +115,10 @@ def _plain_main(out_dir: str) -> None:
             os.makedirs(os.path.join(work, d), exist_ok=True)
         mods = set(sys.modules)
         try:
-            os.chdir(work)
-            sys.path.insert(0, work)
-            sys.argv = [os.path.join(work, "main.py")]
-            try:
-                runpy.run_path(os.path.join(work, "main.py"), run_name="__main__")
-            except SystemExit as e:
-                if e.code not in (None, 0):
-                    raise RuntimeError(f"exit status {e.code}") from None
-            open_figures()
             names = []
-            for k, (_, img) in enumerate(sorted(st["images"], key=lambda x: x[0])):
+            for k, img in enumerate(rec.run(os.path.join(work, "main.py"))):
                 names.append(f"{case.name}_{k}.png")
-                orig_save(img, os.path.join(out_dir, names[-1]))
+                rec.save_png(img, os.path.join(out_dir, names[-1]))
             index[case.name] = {"images": names}
         except Exception as e:  # noqa: BLE001
             import traceback
@@ -204,7 +126,8 @@ def _plain_main(out_dir: str) -> None:
         finally:
             os.chdir(home)
             sys.argv = argv
-            sys.path.remove(work)
+            if work in sys.path:
+                sys.path.remove(work)
             for name in set(sys.modules) - mods:
                 if (getattr(sys.modules[name], "__file__", "") or "").startswith(work):
                     del sys.modules[name]
